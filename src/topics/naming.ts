@@ -76,10 +76,12 @@ const URL_SAFE_LEVEL = /^[A-Za-z0-9_~-]+$/;
 /**
  * The REST/MQTT resource path for a prefix's table (`a/b/c/` -> `a/b/c`), or null when HarperDB's
  * path routing could not represent it distinctly (root, empty levels, dots or other URL-special
- * characters); such tables are still reachable by table name.
+ * characters, or a lone one-character level, which HarperDB 4.7's path matcher never tries); such
+ * tables are still reachable by table name.
  */
 export function resourcePathFor(prefix: string): string | null {
   const levels = prefixLevels(prefix);
-  if (levels.length === 0 || !levels.every((level) => URL_SAFE_LEVEL.test(level))) return null;
+  if (levels.length === 0 || (levels.length === 1 && levels[0]!.length === 1)) return null;
+  if (!levels.every((level) => URL_SAFE_LEVEL.test(level))) return null;
   return levels.join('/');
 }

@@ -107,6 +107,9 @@ describe('resourcePathFor', () => {
     ['a.b/', null],
     ['a b/', null],
     ['$SYS/', null],
+    ['a/', null],
+    ['ab/', 'ab'],
+    ['a/b/', 'a/b'],
   ])('%j -> %j', (prefix, path) => {
     expect(resourcePathFor(prefix)).toBe(path);
   });

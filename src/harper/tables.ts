@@ -1,0 +1,95 @@
+// Creating and opening tables. A jsResource module gets no `ensureTable`, so tables are created
+// with HarperDB's own `create_table` operation (which calls the same table() function) and then
+// picked up from `databases` once this thread sees them.
+import { databases, server } from 'harperdb';
+
+export interface Attribute {
+  name: string;
+  type?: 'String' | 'Int' | 'Float' | 'Boolean' | 'Date' | 'Bytes' | 'Any';
+  indexed?: boolean;
+  isPrimaryKey?: boolean;
+}
+
+export interface TableDefinition {
+  database: string;
+  table: string;
+  attributes: Attribute[];
+  /** Seconds before a record expires. */
+  expiration?: number;
+  /** Audit log on: needed for cross-thread subscriptions and history replay. */
+  audit: boolean;
+}
+
+/** One event of a table subscription or of `getHistory`. */
+export interface TableEvent<T> {
+  id: string;
+  localTime: number;
+  type: string;
+  value: T;
+}
+
+export interface EventQueue<T> {
+  on(event: 'data', listener: (event: TableEvent<T>) => void): unknown;
+  end?(): void;
+}
+
+/** The part of a HarperDB table class this component uses. */
+export interface HarperTable<T extends object = Record<string, unknown>> {
+  readonly tableName: string;
+  readonly databaseName: string;
+  get(id: string): Promise<T | undefined> | T | undefined;
+  put(id: string, record: T): Promise<unknown>;
+  delete(id: string): Promise<unknown>;
+  publish(id: string, message: object): Promise<unknown>;
+  search(query: object): AsyncIterable<T>;
+  subscribe(request: object): Promise<EventQueue<T>>;
+  getHistory(startTime?: number, endTime?: number): AsyncIterable<TableEvent<T>>;
+  setTTLExpiration(seconds: number): void;
+  primaryStore: { get(id: string): T | undefined };
+}
+
+type TableMap = Record<string, Record<string, unknown> | undefined>;
+
+export function openTable<T extends object>(database: string, table: string): HarperTable<T> | undefined {
+  return (databases as unknown as TableMap)[database]?.[table] as HarperTable<T> | undefined;
+}
+
+const creating = new Map<string, Promise<HarperTable<never>>>();
+
+/** Creates the table if it does not exist (any thread may race for it) and returns it. */
+export function ensureTable<T extends object>(definition: TableDefinition): Promise<HarperTable<T>> {
+  const existing = openTable<T>(definition.database, definition.table);
+  if (existing) return Promise.resolve(existing);
+  const key = `${definition.database}.${definition.table}`;
+  let pending = creating.get(key);
+  if (!pending) {
+    pending = createAndWait(definition).finally(() => creating.delete(key));
+    creating.set(key, pending);
+  }
+  return pending as Promise<HarperTable<T>>;
+}
+
+const WAIT_STEP_MS = 5;
+const WAIT_LIMIT_MS = 10_000;
+
+async function createAndWait(definition: TableDefinition): Promise<HarperTable<never>> {
+  const { database, table, attributes, expiration, audit } = definition;
+  try {
+    await server.operation(
+      { operation: 'create_table', database, table, primary_key: 'id', attributes, expiration, audit },
+      {},
+      false,
+    );
+  } catch (error) {
+    // Another thread (or an earlier run) created it first: that is the normal race.
+    if (!/already exists/i.test((error as Error).message)) throw error;
+  }
+  for (let waited = 0; ; waited += WAIT_STEP_MS) {
+    const opened = openTable<never>(database, table);
+    if (opened) return opened;
+    if (waited >= WAIT_LIMIT_MS) {
+      throw new Error(`table ${database}.${table} was created but did not appear on this thread within ${WAIT_LIMIT_MS} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+  }
+}

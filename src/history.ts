@@ -1,0 +1,49 @@
+// The message history table: every accepted message, retained or not, for REST queries like
+// "the last 10 messages of a topic" or "everything between 10:00 and 11:00". Rows expire
+// after `historyTtl` seconds.
+import { workerData } from 'node:worker_threads';
+import { server } from 'harperdb';
+import { readOnlyView } from './harper/restView.js';
+import { ensureTable, type HarperTable } from './harper/tables.js';
+import { messageRow, READABLE_FIELDS, type BusMessage, type MessageRow } from './messages.js';
+
+export const HISTORY_TABLE = 'mqtt_history';
+
+export class History {
+  private sequence = 0;
+  // Ids sort by time: base-36 milliseconds (fixed width until 2059), thread, sequence.
+  private readonly thread = String((workerData as { workerIndex?: number } | null)?.workerIndex ?? 0);
+
+  private constructor(private readonly table: HarperTable<MessageRow>) {}
+
+  static async open(database: string, ttlSeconds: number): Promise<History> {
+    const table = await ensureTable<MessageRow>({
+      database,
+      table: HISTORY_TABLE,
+      attributes: [
+        { name: 'id', isPrimaryKey: true },
+        { name: 'topic', type: 'String', indexed: true },
+        { name: 'timestamp', type: 'Date', indexed: true },
+        { name: 'clientId', type: 'String', indexed: true },
+        { name: 'qos', type: 'Int' },
+        { name: 'retain', type: 'Boolean' },
+        { name: 'format', type: 'String' },
+        { name: 'payload' },
+        { name: 'contentType', type: 'String' },
+        { name: 'data', type: 'Bytes' },
+        { name: 'properties' },
+      ],
+      expiration: ttlSeconds,
+      audit: false,
+    });
+    // The table keeps the expiration it was created with; apply the configured one on each start.
+    table.setTTLExpiration(ttlSeconds);
+    server.resources.set(HISTORY_TABLE, readOnlyView(table, READABLE_FIELDS), { rest: true, mqtt: false });
+    return new History(table);
+  }
+
+  record(message: BusMessage): Promise<unknown> {
+    const id = `${message.timestamp.toString(36)}-${this.thread}-${(this.sequence++).toString(36)}`;
+    return this.table.put(id, messageRow(message));
+  }
+}

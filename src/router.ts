@@ -1,0 +1,83 @@
+// Per-thread routing: the subscriptions of this thread's clients in one filter trie. Every message
+// on the bus, from any thread, is matched once here and offered to each matching client once.
+import type { Control } from './bus.js';
+import type { BusMessage, QoS } from './messages.js';
+import { FilterTrie } from './topics/trie.js';
+
+export interface Subscriber {
+  readonly clientId: string;
+  readonly connectionId: string;
+  offer(message: BusMessage, localTime: number, matching: Subscription[]): void;
+  /** Another connection took over this client id [MQTT-3.1.4-2]; a clean start also discards the stored session. */
+  evict(cleanStart: boolean): void;
+}
+
+export interface Subscription {
+  readonly subscriber: Subscriber;
+  readonly filter: string;
+  qos: QoS;
+  /** MQTT 5 No Local: do not send the client its own messages. */
+  noLocal: boolean;
+  /** MQTT 5 Retain As Published: keep the publisher's retain flag on live delivery. */
+  retainAsPublished: boolean;
+  /** While the retained messages of a new subscription are read, its live messages wait here. */
+  held: Array<[BusMessage, number]> | null;
+}
+
+export class Router {
+  private readonly trie = new FilterTrie<Subscription>();
+  private readonly connected = new Map<string, Set<Subscriber>>();
+  /** Bus position of the last message routed on this thread. */
+  lastLocalTime = 0;
+
+  get subscriptionCount(): number {
+    return this.trie.size;
+  }
+
+  attach(subscriber: Subscriber): void {
+    let set = this.connected.get(subscriber.clientId);
+    if (!set) this.connected.set(subscriber.clientId, (set = new Set()));
+    set.add(subscriber);
+  }
+
+  detach(subscriber: Subscriber): void {
+    const set = this.connected.get(subscriber.clientId);
+    if (set?.delete(subscriber) && set.size === 0) this.connected.delete(subscriber.clientId);
+  }
+
+  add(subscription: Subscription): void {
+    this.trie.add(subscription.filter, subscription);
+  }
+
+  remove(subscription: Subscription): void {
+    this.trie.remove(subscription.filter, subscription);
+  }
+
+  route(message: BusMessage, localTime: number): void {
+    this.lastLocalTime = localTime;
+    let first: Subscription | undefined;
+    let grouped: Map<Subscriber, Subscription[]> | undefined;
+    this.trie.match(message.topic, (subscription) => {
+      if (!first) {
+        first = subscription;
+        return;
+      }
+      // Several matches: group by client so each client gets the message once, at the highest QoS.
+      if (!grouped) {
+        grouped = new Map([[first.subscriber, [first]]]);
+      }
+      const list = grouped.get(subscription.subscriber);
+      if (list) list.push(subscription);
+      else grouped.set(subscription.subscriber, [subscription]);
+    });
+    if (grouped) for (const [subscriber, subscriptions] of grouped) subscriber.offer(message, localTime, subscriptions);
+    else if (first) first.subscriber.offer(message, localTime, [first]);
+  }
+
+  control(notice: Control): void {
+    if (notice.kind !== 'takeover') return;
+    const set = this.connected.get(notice.clientId);
+    if (!set) return;
+    for (const subscriber of [...set]) if (subscriber.connectionId !== notice.connectionId) subscriber.evict(notice.cleanStart);
+  }
+}

@@ -1,0 +1,434 @@
+// One connected MQTT client: its subscriptions, what it publishes, and what it receives.
+// HarperDB parses packets and calls into this class through the hooks in harperHooks.ts.
+import { randomUUID } from 'node:crypto';
+import { generate } from 'mqtt-packet';
+import { Access, type HarperUser } from '../authorize.js';
+import type { BridgeConfig } from '../config.js';
+import { log } from '../harper/log.js';
+import { forwardedProperties, type BusMessage, type QoS } from '../messages.js';
+import { PublishRefused, type Publisher } from '../publish.js';
+import type { RetainedStore } from '../retained.js';
+import type { Router, Subscriber, Subscription } from '../router.js';
+import type { Bus } from '../bus.js';
+import type { Counters } from '../stats/counters.js';
+import type { TopicRegistry } from '../tables/registry.js';
+import { topicMatches } from '../topics/match.js';
+import { prefixForFilter, splitTopic } from '../topics/naming.js';
+import { isSysTopic, topicFilterProblem } from '../topics/validate.js';
+import type { ConnectInfo } from './connect.js';
+import { Outbox, type Delivery, type Transport } from './outbox.js';
+import type { SessionRecord, SessionStore, StoredPending } from './store.js';
+import type { WillStore } from './wills.js';
+
+export interface SessionServices {
+  config: BridgeConfig;
+  router: Router;
+  registry: TopicRegistry;
+  publisher: Publisher;
+  retained: RetainedStore;
+  bus: Bus;
+  sessions: SessionStore;
+  wills: WillStore;
+  counters: Counters;
+}
+
+export interface SubscribeRequest {
+  topic: string;
+  qos: number;
+  nl?: boolean;
+  rap?: boolean;
+  rh?: number;
+}
+
+export interface PublishPacket {
+  topic: string;
+  payload?: Buffer;
+  qos?: number;
+  retain?: boolean;
+  dup?: boolean;
+  messageId?: number;
+  properties?: Record<string, unknown> & { topicAlias?: number };
+}
+
+/** Where a replay of the bus log starts, and which messages it must send again. */
+interface ReplayPlan {
+  from: number;
+  inclusive: boolean;
+  /** Messages after this position are new to the client. */
+  seenUpTo: number;
+  resend?: Map<number, StoredPending>;
+}
+
+const clampQos = (qos: number): QoS => (qos >= 2 ? 2 : qos >= 1 ? 1 : 0);
+const RECENT_QOS2_IDS = 64;
+const TAKEOVER_WAIT_MS = 2000;
+
+export class ClientSession implements Subscriber {
+  readonly connectionId = randomUUID();
+  readonly clientId: string;
+  readonly sessionPresent: boolean;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly outbox: Outbox;
+  private readonly access: Access;
+  private readonly aliases = new Map<number, string>();
+  private readonly recentQos2: number[] = [];
+  private mode: 'live' | 'replaying' = 'live';
+  /** Live messages at or below this bus position were already handled (read from the log). */
+  private floor = Date.now();
+  private lastOffered = 0;
+  private replayRead = 0;
+  private closed = false;
+  private evictedByCleanStart = false;
+
+  constructor(
+    private readonly info: ConnectInfo,
+    user: HarperUser | undefined,
+    private readonly transport: Transport,
+    private readonly services: SessionServices,
+  ) {
+    this.clientId = info.clientId;
+    this.access = new Access(user, services.config.database);
+    const { counters } = services;
+    this.outbox = new Outbox(transport, {
+      protocolVersion: info.protocolVersion,
+      maxInflight: Math.min(services.config.maxInflight, info.receiveMaximum ?? Infinity),
+      maxQueued: services.config.maxQueued,
+      maximumPacketSize: info.maximumPacketSize,
+      onSent: (delivery) => {
+        counters.add('publishSent');
+        counters.add('publishBytesSent', delivery.message.payload.length);
+      },
+      onDropped: () => counters.add('publishDropped'),
+    });
+    this.sessionPresent = !info.cleanStart && services.sessions.existsSync(info.clientId);
+    if (info.cleanStart) void services.sessions.delete(info.clientId).catch(() => undefined);
+    services.router.attach(this);
+    counters.add('clientsConnected');
+    counters.add('connectsTotal');
+    void services.bus
+      .control({ kind: 'takeover', clientId: this.clientId, connectionId: this.connectionId, cleanStart: info.cleanStart })
+      .catch((error) => log.warn('could not announce connection of', this.clientId, error));
+    if (info.will) {
+      void services.wills
+        .remember(this.clientId, this.connectionId, info.will, user?.username ?? null)
+        .catch((error) => log.error('could not store the will of', this.clientId, error));
+    }
+  }
+
+  // ---- SUBSCRIBE / UNSUBSCRIBE ----
+
+  /** The granted QoS, or undefined to refuse (SUBACK 0x80 / 0x8F). */
+  async subscribe(request: SubscribeRequest): Promise<{ qos: QoS } | undefined> {
+    const filter = request.topic;
+    // Shared subscriptions are not supported; the filter is refused rather than misread.
+    if (topicFilterProblem(filter) || filter.startsWith('$share/')) return undefined;
+    if (!isSysTopic(filter)) {
+      const prefix = prefixForFilter(filter);
+      if (prefix !== null) await this.services.registry.ensure(prefix, this.clientId);
+    }
+    if (this.closed) return undefined;
+    const qos = clampQos(request.qos);
+    const existing = this.subscriptions.get(filter);
+    const subscription: Subscription = existing ?? {
+      subscriber: this,
+      filter,
+      qos,
+      noLocal: false,
+      retainAsPublished: false,
+      held: null,
+    };
+    subscription.qos = qos;
+    subscription.noLocal = request.nl === true;
+    subscription.retainAsPublished = request.rap === true;
+    if (!existing) {
+      this.subscriptions.set(filter, subscription);
+      this.services.router.add(subscription);
+      this.services.counters.add('subscriptions');
+    }
+    // MQTT 5 Retain Handling: 0 always, 1 only for a new subscription, 2 never [MQTT-3.3.1-9..11].
+    const sendRetained = request.rh === 2 ? false : request.rh === 1 ? !existing : true;
+    if (sendRetained) {
+      subscription.held ??= [];
+      // After SUBACK, which HarperDB sends once this method returns.
+      setImmediate(() => void this.sendRetained(subscription));
+    }
+    if (this.info.persistent) await this.services.sessions.save(this.snapshot());
+    return { qos };
+  }
+
+  unsubscribe(filter: string): boolean {
+    const subscription = this.subscriptions.get(filter);
+    if (!subscription) return false;
+    this.subscriptions.delete(filter);
+    this.services.router.remove(subscription);
+    this.services.counters.add('subscriptions', -1);
+    if (this.info.persistent) void this.services.sessions.save(this.snapshot()).catch(() => undefined);
+    return true;
+  }
+
+  private async sendRetained(subscription: Subscription): Promise<void> {
+    try {
+      for await (const message of this.services.retained.matching(subscription.filter)) {
+        if (this.closed || this.subscriptions.get(subscription.filter) !== subscription) break;
+        if (!this.mayRead(message.topic)) continue;
+        await this.room();
+        this.outbox.push({ message, localTime: 0, qos: Math.min(message.qos, subscription.qos) as QoS, retain: true });
+      }
+    } catch (error) {
+      log.error('could not send retained messages for', subscription.filter, 'to', this.clientId, error);
+    } finally {
+      const held = subscription.held ?? [];
+      subscription.held = null;
+      for (const [message, localTime] of held) this.offer(message, localTime, [subscription]);
+    }
+  }
+
+  // ---- PUBLISH from the client ----
+
+  /** false makes HarperDB answer an MQTT 5 QoS 1/2 PUBLISH with reason 0x90. */
+  async publish(packet: PublishPacket): Promise<boolean> {
+    const v5 = this.info.protocolVersion === 5;
+    let topic = packet.topic;
+    const alias = packet.properties?.topicAlias;
+    if (alias !== undefined) {
+      if (topic) this.aliases.set(alias, topic);
+      else topic = this.aliases.get(alias) ?? '';
+    }
+    const qos = clampQos(packet.qos ?? 0);
+    if (qos === 2 && packet.messageId !== undefined) {
+      // A QoS 2 PUBLISH sent again before our PUBREC arrived must not be delivered twice [MQTT-4.3.3].
+      if (packet.dup && this.recentQos2.includes(packet.messageId)) return true;
+      this.recentQos2.push(packet.messageId);
+      if (this.recentQos2.length > RECENT_QOS2_IDS) this.recentQos2.shift();
+    }
+    this.services.counters.add('publishReceived');
+    this.services.counters.add('publishBytesReceived', packet.payload?.length ?? 0);
+    const inbound = {
+      topic,
+      payload: packet.payload ?? Buffer.alloc(0),
+      qos,
+      retain: packet.retain === true,
+      clientId: this.clientId,
+      properties: v5 ? forwardedProperties(packet.properties) : undefined,
+    };
+    try {
+      const committed = this.services.publisher.publish(inbound, this.access);
+      if (qos === 0) {
+        committed.catch((error) => this.refused(error, topic));
+        return true;
+      }
+      await committed;
+      return true;
+    } catch (error) {
+      return this.refused(error, topic);
+    }
+  }
+
+  private refused(error: unknown, topic: string): boolean {
+    if (!(error instanceof PublishRefused)) throw error;
+    this.services.counters.add('publishDropped');
+    log.debug(`refused PUBLISH from ${this.clientId} to ${JSON.stringify(topic.slice(0, 200))}: ${error.message}`);
+    // MQTT 3.1.1 has no way to refuse a PUBLISH: an invalid topic name closes the connection [MQTT-4.8.0-1].
+    if (error.reason === 'invalid-topic' && this.info.protocolVersion !== 5) this.transport.close();
+    return false;
+  }
+
+  // ---- delivery to the client ----
+
+  /** PUBACK or PUBCOMP for a message we sent. */
+  acknowledge(messageId: number): void {
+    if (this.outbox.acknowledge(messageId) && this.info.persistent) this.dirty();
+  }
+
+  offer(message: BusMessage, localTime: number, matching: Subscription[]): void {
+    if (this.closed || localTime <= this.floor) return;
+    this.lastOffered = localTime;
+    if (this.info.persistent) this.dirty();
+    if (this.mode === 'replaying') return; // the replay will read it from the log
+    const delivery = this.evaluate(message, localTime, matching, true);
+    if (!delivery) return;
+    if (!this.outbox.isFull()) {
+      this.outbox.push(delivery);
+    } else if (delivery.qos === 0) {
+      this.services.counters.add('publishDropped');
+    } else {
+      // Too far behind: stop queueing live messages and read QoS 1/2 ones back from the bus log.
+      this.replay({ from: localTime, inclusive: true, seenUpTo: localTime - 1 });
+    }
+  }
+
+  /** What to send for a message matched by `matching`, or null when nothing is due. */
+  private evaluate(message: BusMessage, localTime: number, matching: Subscription[], live: boolean): Delivery | null {
+    let qos = -1;
+    let retain = false;
+    let held: Subscription | undefined;
+    for (const subscription of matching) {
+      if (subscription.noLocal && message.clientId === this.clientId) continue; // MQTT 5 No Local
+      if (live && subscription.held) {
+        held ??= subscription;
+        continue;
+      }
+      qos = Math.max(qos, Math.min(message.qos, subscription.qos));
+      // Live messages go out with retain 0 unless Retain As Published [MQTT-3.3.1-9].
+      retain ||= subscription.retainAsPublished && message.retain;
+    }
+    if (qos < 0) {
+      held?.held?.push([message, localTime]);
+      return null;
+    }
+    if (!this.mayRead(message.topic)) return null;
+    return { message, localTime, qos: qos as QoS, retain };
+  }
+
+  private mayRead(topic: string): boolean {
+    if (this.access.unrestricted || isSysTopic(topic)) return true;
+    return this.access.allows(this.services.registry.nameFor(splitTopic(topic).prefix), 'read');
+  }
+
+  private room(): Promise<void> {
+    return this.outbox.isFull() ? this.outbox.waitForSpace() : Promise.resolve();
+  }
+
+  // ---- replay from the bus log ----
+
+  private replay(plan: ReplayPlan): void {
+    if (this.mode === 'replaying' || this.closed) return;
+    this.startReplay(plan);
+  }
+
+  private startReplay(plan: ReplayPlan): void {
+    this.mode = 'replaying';
+    this.replayRead = plan.from;
+    this.replayLoop(plan).catch((error) => {
+      log.error('replay for', this.clientId, 'failed', error);
+      this.transport.close();
+    });
+  }
+
+  private async replayLoop(plan: ReplayPlan): Promise<void> {
+    let inclusive = plan.inclusive;
+    do {
+      const start = this.replayRead;
+      for await (const { message, localTime } of this.services.bus.since(start)) {
+        if (this.closed) return;
+        if (inclusive ? localTime < start : localTime <= start) continue;
+        inclusive = false;
+        this.replayRead = localTime;
+        const earlier = plan.resend?.get(localTime);
+        let delivery: Delivery | null;
+        if (earlier) {
+          delivery = { message, localTime, qos: earlier.qos, retain: false, dup: earlier.messageId !== undefined };
+          if (earlier.messageId !== undefined) delivery.messageId = earlier.messageId;
+        } else {
+          if (localTime <= plan.seenUpTo) continue;
+          const matching = [...this.subscriptions.values()].filter((s) => topicMatches(s.filter, message.topic));
+          delivery = matching.length ? this.evaluate(message, localTime, matching, false) : null;
+          // QoS 0 messages are not kept for clients that were away or fell behind.
+          if (!delivery || delivery.qos === 0) continue;
+        }
+        await this.room();
+        if (this.closed) return;
+        this.outbox.push(delivery);
+      }
+    } while (!this.closed && this.lastOffered > this.replayRead);
+    this.floor = Math.max(this.floor, this.replayRead);
+    this.mode = 'live';
+  }
+
+  // ---- persistent sessions ----
+
+  /** HarperDB calls this after CONNACK when `sessionPresent` was true. */
+  async resume(): Promise<void> {
+    const { sessions, router, counters } = this.services;
+    let record = await sessions.get(this.clientId);
+    // Taken over from a live connection: give it a moment to save where it was.
+    for (let waited = 0; record?.online && record.online !== this.connectionId && waited < TAKEOVER_WAIT_MS; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      record = await sessions.get(this.clientId);
+    }
+    if (!record || this.closed) return;
+    this.mode = 'replaying'; // before the subscriptions go live, so nothing overtakes the replay
+    for (const stored of record.subscriptions) {
+      if (this.subscriptions.has(stored.filter)) continue;
+      const subscription: Subscription = { subscriber: this, ...stored, held: null };
+      this.subscriptions.set(stored.filter, subscription);
+      router.add(subscription);
+      counters.add('subscriptions');
+    }
+    const resend = new Map(record.pending.map((p) => [p.localTime, p]));
+    this.outbox.reserve(record.pending.flatMap((p) => (p.messageId === undefined ? [] : [p.messageId])));
+    const from = Math.min(record.seenUpTo, ...resend.keys());
+    this.startReplay({ from, inclusive: resend.size > 0, seenUpTo: record.seenUpTo, resend });
+    await sessions.save(this.snapshot());
+  }
+
+  private seenUpTo(): number {
+    return this.mode === 'live' ? Math.max(this.floor, this.services.router.lastLocalTime) : this.replayRead;
+  }
+
+  private snapshot(): SessionRecord {
+    const expiry = this.info.sessionExpiry;
+    return {
+      id: this.clientId,
+      subscriptions: [...this.subscriptions.values()].map(({ filter, qos, noLocal, retainAsPublished }) => ({
+        filter,
+        qos,
+        noLocal,
+        retainAsPublished,
+      })),
+      seenUpTo: this.seenUpTo(),
+      pending: this.outbox
+        .unacknowledged()
+        .filter((d) => d.localTime > 0)
+        .map((d) => (d.messageId === undefined ? { localTime: d.localTime, qos: d.qos } : { localTime: d.localTime, qos: d.qos, messageId: d.messageId })),
+      expiresAt: this.closed && expiry !== null ? Date.now() + expiry * 1000 : null,
+      online: this.closed ? null : this.connectionId,
+      protocolVersion: this.info.protocolVersion,
+      updatedAt: new Date(),
+    };
+  }
+
+  private dirty(): void {
+    this.services.sessions.markDirty(this.clientId, () => this.snapshot());
+  }
+
+  // ---- end of the connection ----
+
+  /** Another connection took this client id [MQTT-3.1.4-2]. */
+  evict(cleanStart = false): void {
+    if (this.closed) return;
+    this.evictedByCleanStart = cleanStart;
+    if (this.info.protocolVersion === 5) {
+      this.transport.write(generate({ cmd: 'disconnect', reasonCode: 0x8e }, { protocolVersion: 5 })); // Session taken over
+    }
+    this.transport.close();
+  }
+
+  /** `graceful`: the client sent DISCONNECT, so its will is discarded. */
+  close(graceful: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    const { router, sessions, wills, counters, publisher } = this.services;
+    for (const subscription of this.subscriptions.values()) router.remove(subscription);
+    counters.add('subscriptions', -this.subscriptions.size);
+    counters.add('clientsConnected', -1);
+    router.detach(this);
+    this.outbox.close();
+    if (this.info.persistent && !this.evictedByCleanStart) {
+      void sessions.save(this.snapshot()).catch((error) => log.error('could not save session', this.clientId, error));
+    } else if (this.sessionPresent) {
+      void sessions.delete(this.clientId).catch(() => undefined);
+    }
+    const will = this.info.will;
+    if (!will) return;
+    const forget = () => wills.forget(this.clientId, this.connectionId);
+    if (graceful) {
+      void forget().catch(() => undefined);
+      return;
+    }
+    publisher
+      .publish({ ...will, clientId: this.clientId }, this.access)
+      .catch((error) => log.warn('could not publish the will of', this.clientId, error))
+      .finally(() => void forget().catch(() => undefined));
+  }
+}

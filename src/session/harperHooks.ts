@@ -1,0 +1,169 @@
+// The only module that touches HarperDB's MQTT internals (HarperDB 4.7, server/mqtt.ts and
+// server/DurableSubscriptionsSession.ts). HarperDB keeps the network side: sockets, CONNECT and
+// authentication, packet parsing, CONNACK/SUBACK/PUBACK, keepalive. This module swaps the
+// per-connection session methods HarperDB calls for SUBSCRIBE, UNSUBSCRIBE, PUBLISH, PUBACK/PUBCOMP
+// and disconnects, so topics are routed by this component instead of by resource lookup.
+import type { EventEmitter } from 'node:events';
+import { server } from 'harperdb';
+import type { HarperUser } from '../authorize.js';
+import { log } from '../harper/log.js';
+import type { Counters } from '../stats/counters.js';
+import type { ConnectPacket } from './connect.js';
+import type { PublishPacket, SubscribeRequest } from './client.js';
+import type { Transport } from './outbox.js';
+
+/** What this component does for one connection; ClientSession implements it. */
+export interface ConnectionHandler {
+  readonly sessionPresent: boolean;
+  subscribe(request: SubscribeRequest): Promise<{ qos: number } | undefined>;
+  unsubscribe(filter: string): boolean;
+  publish(packet: PublishPacket): Promise<boolean>;
+  resume(): Promise<void>;
+  acknowledge(messageId: number): void;
+  close(graceful: boolean): void;
+}
+
+export interface Hooks {
+  /** Called from HarperDB's authorizeClient with the CONNECT packet; may throw to refuse. */
+  onConnect(packet: ConnectPacket, user: HarperUser | undefined): void;
+  /** Called from the `connected` event; null closes the connection. */
+  onConnected(clientId: string, user: HarperUser | undefined, transport: Transport): ConnectionHandler | null;
+  counters: Counters;
+}
+
+interface HarperMqtt {
+  sessions: Set<HarperSession>;
+  events: EventEmitter;
+  authorizeClient?: (packet: ConnectPacket, user: HarperUser | undefined) => void;
+}
+
+interface HarperSession {
+  sessionId: string;
+  user?: HarperUser;
+  sessionWasPresent?: boolean;
+  keepaliveTimer?: NodeJS.Timeout;
+  socket?: RawSocket;
+  addSubscription(request: SubscribeRequest, needsAck: boolean): Promise<unknown>;
+  removeSubscription(filter: string): unknown;
+  publish(packet: PublishPacket, data: unknown): Promise<unknown>;
+  resume(): Promise<void>;
+  acknowledge(messageId: number): void;
+  disconnect(clientTerminated?: boolean): void;
+  receivedPacket?(): void;
+}
+
+/** A TCP/TLS socket or a `ws` WebSocket, as HarperDB hands them to the events. */
+interface RawSocket {
+  write?(data: Buffer): boolean;
+  end?(): void;
+  destroy?(): void;
+  destroyed?: boolean;
+  send?(data: Buffer): void;
+  close?(): void;
+  bufferedAmount?: number;
+  readyState?: number;
+  once?(event: string, listener: () => void): void;
+  on?(event: string, listener: (data: Buffer) => void): void;
+  /** HarperDB's cached payload decoder; replaced because payloads are delivered as bytes. */
+  deserialize?: (payload: Buffer) => unknown;
+}
+
+const SESSION_METHODS = ['addSubscription', 'removeSubscription', 'publish', 'resume', 'acknowledge', 'disconnect'] as const;
+const WS_HIGH_WATER = 1 << 20;
+const WS_DRAIN_POLL_MS = 10;
+const CLOSE_GRACE_MS = 1000;
+
+/** HarperDB's MQTT settings object, checked so a changed HarperDB fails here and not mid-connection. */
+function harperMqtt(): HarperMqtt {
+  const mqtt = (server as unknown as { mqtt?: Partial<HarperMqtt> }).mqtt;
+  if (!mqtt || typeof mqtt.events?.on !== 'function' || !(mqtt.sessions instanceof Set)) {
+    throw new Error(
+      'harper-mqtt-bridge: server.mqtt.events/sessions not found. This component needs HarperDB 4.7 with MQTT enabled ' +
+        '(mqtt: in harperdb-config.yaml) and must load after it.',
+    );
+  }
+  return mqtt as HarperMqtt;
+}
+
+export function transportFor(socket: RawSocket): Transport {
+  if (typeof socket.write === 'function') {
+    return {
+      write: (packet) => socket.write!(packet),
+      onDrain: (callback) => socket.once!('drain', callback),
+      close: () => {
+        socket.end?.();
+        setTimeout(() => socket.destroy?.(), CLOSE_GRACE_MS).unref();
+      },
+      get closed() {
+        return socket.destroyed === true;
+      },
+    };
+  }
+  // MQTT over WebSocket: `ws` has no 'drain' event, so poll its buffer.
+  return {
+    write: (packet) => {
+      socket.send!(packet);
+      return (socket.bufferedAmount ?? 0) < WS_HIGH_WATER;
+    },
+    onDrain: (callback) => {
+      const poll = () => ((socket.bufferedAmount ?? 0) < WS_HIGH_WATER || socket.readyState !== 1 ? callback() : setTimeout(poll, WS_DRAIN_POLL_MS));
+      setTimeout(poll, WS_DRAIN_POLL_MS);
+    },
+    close: () => socket.close?.(),
+    get closed() {
+      return socket.readyState !== 1;
+    },
+  };
+}
+
+function missingMethods(session: Partial<HarperSession>): string[] {
+  const missing: string[] = SESSION_METHODS.filter((name) => typeof session[name] !== 'function');
+  if (typeof session.sessionId !== 'string') missing.push('sessionId');
+  return missing;
+}
+
+export function installHooks(hooks: Hooks): void {
+  const mqtt = harperMqtt();
+  const { counters } = hooks;
+
+  const previousAuthorize = mqtt.authorizeClient;
+  mqtt.authorizeClient = (packet, user) => {
+    previousAuthorize?.(packet, user);
+    hooks.onConnect(packet, user);
+  };
+
+  mqtt.events.on('connection', (socket: RawSocket) => {
+    // Payloads go to subscribers as bytes; skip HarperDB's JSON decoding of every PUBLISH.
+    socket.deserialize = () => undefined;
+    counters.add('socketsOpen');
+    counters.add('socketsTotal');
+    socket.on?.('close', () => counters.add('socketsOpen', -1));
+  });
+
+  mqtt.events.on('connected', (session: HarperSession, socket: RawSocket) => {
+    const missing = missingMethods(session);
+    if (missing.length > 0) {
+      log.error(`HarperDB MQTT session lacks ${missing.join(', ')}; this HarperDB version is not supported. Closing ${session.sessionId}.`);
+      transportFor(socket).close();
+      return;
+    }
+    const handler = hooks.onConnected(session.sessionId, session.user, transportFor(socket));
+    if (!handler) {
+      transportFor(socket).close();
+      return;
+    }
+    session.sessionWasPresent = handler.sessionPresent;
+    session.addSubscription = (request) => handler.subscribe(request);
+    session.removeSubscription = (filter) => handler.unsubscribe(filter);
+    session.publish = (packet) => handler.publish(packet);
+    session.resume = () => handler.resume();
+    session.acknowledge = (messageId) => handler.acknowledge(messageId);
+    session.disconnect = (clientTerminated) => {
+      if (session.keepaliveTimer) clearTimeout(session.keepaliveTimer);
+      handler.close(clientTerminated === true);
+    };
+  });
+
+  // Connections accepted before these hooks existed are served the stock way: make them reconnect.
+  for (const session of mqtt.sessions) if (session.socket) transportFor(session.socket).close();
+}

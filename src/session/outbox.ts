@@ -1,0 +1,171 @@
+// Outgoing PUBLISH flow for one client: a queue, a window of unacknowledged QoS 1/2 messages with
+// their packet identifiers, and writes that pause while the socket buffer is full.
+import { generate } from 'mqtt-packet';
+import { propertiesForDelivery, type BusMessage, type QoS } from '../messages.js';
+
+export interface Transport {
+  /** Writes one packet; false when the socket buffer is full and `onDrain` should be awaited. */
+  write(packet: Buffer): boolean;
+  onDrain(callback: () => void): void;
+  close(): void;
+  readonly closed: boolean;
+}
+
+export interface Delivery {
+  message: BusMessage;
+  /** Position in the bus log; 0 for retained messages read from a topic table. */
+  localTime: number;
+  qos: QoS;
+  retain: boolean;
+  /** Set when a QoS 1/2 message is sent again after a reconnect [MQTT-4.4.0-1]. */
+  dup?: boolean;
+  messageId?: number;
+}
+
+export interface OutboxOptions {
+  protocolVersion: number;
+  maxInflight: number;
+  maxQueued: number;
+  /** MQTT 5 Maximum Packet Size the client announced [MQTT-3.1.2-24]. */
+  maximumPacketSize?: number;
+  onSent?(delivery: Delivery, packetBytes: number): void;
+  onDropped?(delivery: Delivery, reason: 'expired' | 'too-large' | 'queue-full'): void;
+}
+
+const MAX_PACKET_ID = 65535;
+
+export class Outbox {
+  private queue: Delivery[] = [];
+  private head = 0;
+  private readonly inflight = new Map<number, Delivery>();
+  private readonly reserved = new Set<number>();
+  private nextId = 1;
+  private awaitingDrain = false;
+  private spaceWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly options: OutboxOptions,
+  ) {}
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  isFull(): boolean {
+    return this.queued >= this.options.maxQueued;
+  }
+
+  push(delivery: Delivery): void {
+    this.queue.push(delivery);
+    this.pump();
+  }
+
+  /** PUBACK (QoS 1) or PUBCOMP (QoS 2) arrived for `messageId`. */
+  acknowledge(messageId: number): Delivery | undefined {
+    const delivery = this.inflight.get(messageId);
+    if (!delivery) return undefined;
+    this.inflight.delete(messageId);
+    this.pump();
+    return delivery;
+  }
+
+  /** QoS 1/2 messages not yet acknowledged: sent ones first, then queued ones. */
+  unacknowledged(): Delivery[] {
+    const pending = [...this.inflight.values()];
+    for (let i = this.head; i < this.queue.length; i++) if (this.queue[i]!.qos > 0) pending.push(this.queue[i]!);
+    return pending;
+  }
+
+  /** Keeps identifiers of messages that will be sent again with their old id from being reused. */
+  reserve(messageIds: Iterable<number>): void {
+    for (const id of messageIds) this.reserved.add(id);
+  }
+
+  /** Resolves when the queue has room again. */
+  waitForSpace(): Promise<void> {
+    if (!this.isFull() || this.transport.closed) return Promise.resolve();
+    return new Promise((resolve) => this.spaceWaiters.push(resolve));
+  }
+
+  /** The connection is gone: nothing is sent any more and waiters stop waiting. */
+  close(): void {
+    this.releaseWaiters();
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private pump(): void {
+    const now = Date.now();
+    while (this.head < this.queue.length && !this.awaitingDrain && !this.transport.closed) {
+      const delivery = this.queue[this.head]!;
+      if (delivery.qos > 0 && this.inflight.size >= this.options.maxInflight) break;
+      this.queue[this.head++] = undefined as unknown as Delivery; // let the message be collected
+      if (!this.send(delivery, now)) {
+        this.awaitingDrain = true;
+        this.transport.onDrain(() => {
+          this.awaitingDrain = false;
+          this.pump();
+        });
+      }
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (this.spaceWaiters.length > 0 && this.queued < this.options.maxQueued / 2) this.releaseWaiters();
+  }
+
+  /** Writes one PUBLISH; false when the socket asks us to wait. */
+  private send(delivery: Delivery, now: number): boolean {
+    const properties = propertiesForDelivery(delivery.message, now);
+    if (properties === null) {
+      this.options.onDropped?.(delivery, 'expired');
+      return true;
+    }
+    const { message, qos } = delivery;
+    if (qos > 0) {
+      delivery.messageId ??= this.allocateId();
+      this.reserved.delete(delivery.messageId);
+    }
+    const packet = generate(
+      {
+        cmd: 'publish',
+        topic: message.topic,
+        payload: message.payload,
+        qos,
+        retain: delivery.retain,
+        dup: delivery.dup ?? false,
+        messageId: qos > 0 ? delivery.messageId : undefined,
+        properties: this.options.protocolVersion === 5 ? properties : undefined,
+      } as Parameters<typeof generate>[0],
+      { protocolVersion: this.options.protocolVersion as 3 | 4 | 5 },
+    );
+    const limit = this.options.maximumPacketSize;
+    if (limit !== undefined && packet.length > limit) {
+      this.options.onDropped?.(delivery, 'too-large'); // [MQTT-3.1.2-25]
+      return true;
+    }
+    if (qos > 0) this.inflight.set(delivery.messageId!, delivery);
+    const writable = this.transport.write(packet);
+    this.options.onSent?.(delivery, packet.length);
+    return writable;
+  }
+
+  private allocateId(): number {
+    for (let tries = 0; tries < MAX_PACKET_ID; tries++) {
+      const id = this.nextId;
+      this.nextId = id === MAX_PACKET_ID ? 1 : id + 1;
+      if (!this.inflight.has(id) && !this.reserved.has(id)) return id;
+    }
+    throw new Error('no free packet identifier');
+  }
+}

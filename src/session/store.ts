@@ -1,0 +1,106 @@
+// Persistent sessions (MQTT 3.1.1 clean session 0, MQTT 5 session expiry > 0): the subscriptions
+// and the bus position a client has seen, kept in `mqtt_sessions`. Messages published while the
+// client is away are not copied anywhere: on reconnect they are read back from the bus log.
+import { ensureTable, type HarperTable } from '../harper/tables.js';
+import type { QoS } from '../messages.js';
+
+export const SESSIONS_TABLE = 'mqtt_sessions';
+
+export interface StoredSubscription {
+  filter: string;
+  qos: QoS;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+}
+
+/** A QoS 1/2 message sent or queued but not acknowledged when the state was saved. */
+export interface StoredPending {
+  localTime: number;
+  qos: QoS;
+  messageId?: number;
+}
+
+export interface SessionRecord {
+  id: string;
+  subscriptions: StoredSubscription[];
+  /** Every bus message up to this position was offered to the client. */
+  seenUpTo: number;
+  pending: StoredPending[];
+  /** Epoch ms after which a disconnected session is discarded; null: kept forever. */
+  expiresAt: number | null;
+  /** Connection id of the connection using the session, null while disconnected. */
+  online: string | null;
+  protocolVersion: number;
+  updatedAt: Date;
+}
+
+/** Saves the state of connected persistent sessions at most this often (and on every change of subscriptions or disconnect). */
+export const SESSION_SAVE_INTERVAL_MS = 1000;
+
+export class SessionStore {
+  private readonly dirty = new Map<string, () => SessionRecord>();
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly table: HarperTable<SessionRecord>) {}
+
+  static async open(database: string): Promise<SessionStore> {
+    const table = await ensureTable<SessionRecord>({
+      database,
+      table: SESSIONS_TABLE,
+      attributes: [
+        { name: 'id', isPrimaryKey: true },
+        { name: 'subscriptions' },
+        { name: 'seenUpTo', type: 'Float' },
+        { name: 'pending' },
+        { name: 'expiresAt', type: 'Float' },
+        { name: 'online', type: 'String' },
+        { name: 'protocolVersion', type: 'Int' },
+        { name: 'updatedAt', type: 'Date' },
+      ],
+      audit: false,
+    });
+    return new SessionStore(table);
+  }
+
+  private static live(record: SessionRecord | undefined, now: number): record is SessionRecord {
+    return !!record && (record.expiresAt === null || record.expiresAt === undefined || record.expiresAt > now);
+  }
+
+  /**
+   * Synchronous because HarperDB sends CONNACK (with its session-present flag) right after the
+   * `connected` event; the store is LMDB, whose reads are synchronous.
+   */
+  existsSync(clientId: string): boolean {
+    return SessionStore.live(this.table.primaryStore.get(clientId), Date.now());
+  }
+
+  async get(clientId: string): Promise<SessionRecord | undefined> {
+    const record = await this.table.get(clientId);
+    if (SessionStore.live(record, Date.now())) return record;
+    if (record) await this.table.delete(clientId);
+    return undefined;
+  }
+
+  save(record: SessionRecord): Promise<unknown> {
+    this.dirty.delete(record.id);
+    return this.table.put(record.id, { ...record, updatedAt: new Date() });
+  }
+
+  delete(clientId: string): Promise<unknown> {
+    this.dirty.delete(clientId);
+    return this.table.delete(clientId);
+  }
+
+  /** Schedules a save of a connected session; `snapshot` is called when the save happens. */
+  markDirty(clientId: string, snapshot: () => SessionRecord): void {
+    this.dirty.set(clientId, snapshot);
+    this.timer ??= setTimeout(() => this.flush(), SESSION_SAVE_INTERVAL_MS);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const snapshots = [...this.dirty.values()];
+    this.dirty.clear();
+    for (const snapshot of snapshots) void this.save(snapshot()).catch(() => undefined);
+  }
+}

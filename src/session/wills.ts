@@ -1,0 +1,90 @@
+// Last wills, kept in `mqtt_wills` while their client is connected so that a will survives a
+// crashed worker thread or HarperDB process and is published when the thread or process restarts.
+import { ensureTable, type HarperTable } from '../harper/tables.js';
+import type { WillMessage } from './connect.js';
+
+export const WILLS_TABLE = 'mqtt_wills';
+
+interface WillRecord {
+  id: string;
+  /** The connection that set the will; a later connection of the same client replaces it. */
+  connectionId: string;
+  will: WillMessage;
+  username: string | null;
+  /** Worker thread that holds the connection, and the HarperDB process it runs in. */
+  workerIndex: number;
+  bootId: string;
+  /** Epoch ms of the CONNECT, to tell wills of dead connections from those of live ones. */
+  connectedAt: number;
+}
+
+export interface OrphanWill {
+  clientId: string;
+  will: WillMessage;
+  username: string | null;
+}
+
+export class WillStore {
+  private constructor(
+    private readonly table: HarperTable<WillRecord>,
+    private readonly workerIndex: number,
+    private readonly bootId: string,
+    private readonly startedAt: number,
+  ) {}
+
+  static async open(database: string, workerIndex: number, bootId: string): Promise<WillStore> {
+    const table = await ensureTable<WillRecord>({
+      database,
+      table: WILLS_TABLE,
+      attributes: [
+        { name: 'id', isPrimaryKey: true },
+        { name: 'connectionId', type: 'String' },
+        { name: 'will' },
+        { name: 'username', type: 'String' },
+        { name: 'workerIndex', type: 'Int' },
+        { name: 'bootId', type: 'String' },
+        { name: 'connectedAt', type: 'Float' },
+      ],
+      audit: false,
+    });
+    return new WillStore(table, workerIndex, bootId, Date.now());
+  }
+
+  remember(clientId: string, connectionId: string, will: WillMessage, username: string | null): Promise<unknown> {
+    const record: WillRecord = {
+      id: clientId,
+      connectionId,
+      will,
+      username,
+      workerIndex: this.workerIndex,
+      bootId: this.bootId,
+      connectedAt: Date.now(),
+    };
+    return this.table.put(clientId, record);
+  }
+
+  /** Forgets the will of this connection, not one a newer connection of the client has set. */
+  async forget(clientId: string, connectionId?: string): Promise<void> {
+    if (connectionId !== undefined) {
+      const record = await this.table.get(clientId);
+      if (record && record.connectionId !== connectionId) return;
+    }
+    await this.table.delete(clientId);
+  }
+
+  /**
+   * Wills whose connection died with its thread or process: this thread's own from an earlier run
+   * of the same thread, and (thread 0 only) every will left by an earlier HarperDB process.
+   */
+  async *orphans(): AsyncIterable<OrphanWill> {
+    for await (const record of this.table.search({})) {
+      const sameProcess = record.bootId === this.bootId;
+      const mine = sameProcess
+        ? record.workerIndex === this.workerIndex && record.connectedAt < this.startedAt
+        : this.workerIndex === 0;
+      if (!mine) continue;
+      const will = { ...record.will, payload: Buffer.from(record.will.payload) };
+      yield { clientId: record.id, will, username: record.username };
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULTS, envName, parseDuration, resolveConfig } from '../../src/config.js';
+
+describe('resolveConfig', () => {
+  it('has defaults that work', () => {
+    expect(resolveConfig(undefined, {})).toEqual(DEFAULTS);
+    expect(DEFAULTS).toMatchObject({ database: 'data', historyTtl: 86_400, sysInterval: 10 });
+  });
+
+  it('reads config.yaml values and lets the environment override them', () => {
+    const config = resolveConfig({ historyTtl: '1h', database: 'mqtt' }, { MQTT_BRIDGE_HISTORY_TTL: '0' });
+    expect(config.historyTtl).toBe(0);
+    expect(config.database).toBe('mqtt');
+  });
+
+  it('names environment variables after the option', () => {
+    expect(envName('historyTtl')).toBe('MQTT_BRIDGE_HISTORY_TTL');
+    expect(envName('restTopicPaths')).toBe('MQTT_BRIDGE_REST_TOPIC_PATHS');
+  });
+
+  it.each([
+    [{ historyTtl: 'soon' }, /historyTtl must be a duration/],
+    [{ database: 'my-db' }, /database must be a database name/],
+    [{ maxInflight: 0 }, /maxInflight must be a positive integer/],
+    [{ restTopicPaths: 'maybe' }, /restTopicPaths must be true or false/],
+    [{ histroyTtl: 5 }, /unknown mqttBridge option "histroyTtl"/],
+    [[1, 2], /must be a mapping/],
+  ])('refuses %j with an actionable message', (section, message) => {
+    expect(() => resolveConfig(section, {})).toThrow(ConfigError);
+    expect(() => resolveConfig(section, {})).toThrow(message);
+  });
+
+  it('names the environment variable in its errors', () => {
+    expect(() => resolveConfig({}, { MQTT_BRIDGE_SYS_INTERVAL: '-3' })).toThrow(/MQTT_BRIDGE_SYS_INTERVAL: sysInterval/);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    [10, 10],
+    ['10', 10],
+    ['30s', 30],
+    ['15m', 900],
+    ['24h', 86_400],
+    ['7d', 604_800],
+    ['0', 0],
+    ['1.5h', 5400],
+  ])('%j -> %d seconds', (input, seconds) => {
+    expect(parseDuration(input)).toBe(seconds);
+  });
+
+  it.each([-1, 'x', '5w', '', null, NaN])('refuses %j', (input) => {
+    expect(parseDuration(input)).toBeNull();
+  });
+});

@@ -1,0 +1,148 @@
+import { parser as makeParser, type Packet } from 'mqtt-packet';
+import { describe, expect, it } from 'vitest';
+import type { BusMessage, QoS } from '../../src/messages.js';
+import { Outbox, type Delivery, type Transport } from '../../src/session/outbox.js';
+
+class FakeSocket implements Transport {
+  packets: Packet[] = [];
+  closed = false;
+  full = false;
+  private drainCallbacks: Array<() => void> = [];
+  constructor(private readonly protocolVersion: 4 | 5) {}
+  write(bytes: Buffer): boolean {
+    const parser = makeParser({ protocolVersion: this.protocolVersion });
+    parser.on('packet', (packet) => this.packets.push(packet));
+    parser.parse(bytes);
+    return !this.full;
+  }
+  onDrain(callback: () => void): void {
+    this.drainCallbacks.push(callback);
+  }
+  drain(): void {
+    this.full = false;
+    for (const callback of this.drainCallbacks.splice(0)) callback();
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+function message(topic: string, payload: string | Buffer, qos: QoS = 0, extra: Partial<BusMessage> = {}): BusMessage {
+  return { topic, payload: Buffer.from(payload), qos, retain: false, clientId: 'p', timestamp: Date.now(), ...extra };
+}
+
+function delivery(m: BusMessage, qos: QoS = m.qos, localTime = 1): Delivery {
+  return { message: m, localTime, qos, retain: false };
+}
+
+describe('Outbox', () => {
+  it('writes the exact topic and payload bytes', () => {
+    const socket = new FakeSocket(4);
+    const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 20, maxQueued: 100 });
+    const bytes = Buffer.from([0, 1, 2, 255, 0x7b, 0x20]);
+    outbox.push(delivery(message('/lead/ing', bytes)));
+    outbox.push({ ...delivery(message('e', '')), retain: true });
+    expect(socket.packets).toHaveLength(2);
+    expect(socket.packets[0]).toMatchObject({ cmd: 'publish', topic: '/lead/ing', qos: 0, retain: false });
+    expect(Buffer.compare((socket.packets[0] as { payload: Buffer }).payload, bytes)).toBe(0);
+    expect(socket.packets[1]).toMatchObject({ topic: 'e', retain: true });
+    expect((socket.packets[1] as { payload: Buffer }).payload.length).toBe(0);
+  });
+
+  it.each([1, 2] as const)('keeps at most maxInflight QoS %d messages unacknowledged', (qos) => {
+    const socket = new FakeSocket(4);
+    const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 2, maxQueued: 100 });
+    for (let i = 0; i < 5; i++) outbox.push(delivery(message('t', String(i), qos)));
+    expect(socket.packets.map((p) => (p as { payload: Buffer }).payload.toString())).toEqual(['0', '1']);
+    const ids = socket.packets.map((p) => (p as { messageId: number }).messageId);
+    expect(new Set(ids).size).toBe(2);
+    expect(outbox.acknowledge(ids[0]!)?.message.payload.toString()).toBe('0');
+    expect(socket.packets).toHaveLength(3);
+    expect(outbox.unacknowledged().map((d) => d.message.payload.toString())).toEqual(['1', '2', '3', '4']);
+    expect(outbox.acknowledge(ids[0]!)).toBeUndefined(); // duplicate ack is ignored
+  });
+
+  it('sends QoS 0 past a full window of QoS 1', () => {
+    const socket = new FakeSocket(4);
+    const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 1, maxQueued: 100 });
+    outbox.push(delivery(message('t', 'a', 1)));
+    outbox.push(delivery(message('t', 'b', 1)));
+    // Order is kept: the QoS 0 message waits behind the queued QoS 1 one.
+    outbox.push(delivery(message('t', 'c', 0)));
+    expect(socket.packets).toHaveLength(1);
+    outbox.acknowledge((socket.packets[0] as { messageId: number }).messageId);
+    expect(socket.packets.map((p) => (p as { payload: Buffer }).payload.toString())).toEqual(['a', 'b', 'c']);
+  });
+
+  it('waits for the socket to drain', () => {
+    const socket = new FakeSocket(4);
+    socket.full = true;
+    const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 20, maxQueued: 100 });
+    outbox.push(delivery(message('t', '1')));
+    outbox.push(delivery(message('t', '2')));
+    expect(socket.packets).toHaveLength(1);
+    expect(outbox.queued).toBe(1);
+    socket.drain();
+    expect(socket.packets).toHaveLength(2);
+  });
+
+  it('resends with DUP and the same packet id, and never reuses a reserved id', () => {
+    const socket = new FakeSocket(4);
+    const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 20, maxQueued: 100 });
+    outbox.reserve([1]);
+    outbox.push({ ...delivery(message('t', 'new', 1)) });
+    outbox.push({ ...delivery(message('t', 'old', 2)), dup: true, messageId: 1 });
+    expect(socket.packets[0]).toMatchObject({ messageId: 2, dup: false });
+    expect(socket.packets[1]).toMatchObject({ messageId: 1, dup: true, qos: 2 });
+  });
+
+  it('forwards MQTT 5 properties and counts down the expiry interval', () => {
+    const socket = new FakeSocket(5);
+    const outbox = new Outbox(socket, { protocolVersion: 5, maxInflight: 20, maxQueued: 100 });
+    const dropped: string[] = [];
+    const old = Date.now() - 5_000;
+    outbox.push(delivery(message('t', 'x', 0, { timestamp: old, properties: { messageExpiryInterval: 60, contentType: 'text/plain' } })));
+    const expiring = new Outbox(socket, {
+      protocolVersion: 5,
+      maxInflight: 20,
+      maxQueued: 100,
+      onDropped: (_d, reason) => dropped.push(reason),
+    });
+    expiring.push(delivery(message('t', 'y', 0, { timestamp: old, properties: { messageExpiryInterval: 2 } })));
+    expect(socket.packets).toHaveLength(1);
+    const properties = (socket.packets[0] as { properties: Record<string, unknown> }).properties;
+    expect(properties.contentType).toBe('text/plain');
+    expect(properties.messageExpiryInterval).toBeGreaterThanOrEqual(54);
+    expect(properties.messageExpiryInterval).toBeLessThanOrEqual(55);
+    expect(dropped).toEqual(['expired']);
+  });
+
+  it('drops messages larger than the client maximum packet size', () => {
+    const socket = new FakeSocket(5);
+    const dropped: string[] = [];
+    const outbox = new Outbox(socket, {
+      protocolVersion: 5,
+      maxInflight: 20,
+      maxQueued: 100,
+      maximumPacketSize: 64,
+      onDropped: (_d, reason) => dropped.push(reason),
+    });
+    outbox.push(delivery(message('t', 'x'.repeat(100))));
+    outbox.push(delivery(message('t', 'small')));
+    expect(dropped).toEqual(['too-large']);
+    expect(socket.packets).toHaveLength(1);
+  });
+
+  it('reports when the queue is full and releases waiters as it empties', async () => {
+    const socket = new FakeSocket(4);
+    const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 1, maxQueued: 4 });
+    for (let i = 0; i < 5; i++) outbox.push(delivery(message('t', String(i), 1)));
+    expect(outbox.isFull()).toBe(true);
+    let released = false;
+    const waiting = outbox.waitForSpace().then(() => (released = true));
+    for (let i = 0; i < 3; i++) outbox.acknowledge((socket.packets[i] as { messageId: number }).messageId);
+    await waiting;
+    expect(released).toBe(true);
+    expect(outbox.queued).toBe(1);
+  });
+});
