@@ -5,14 +5,14 @@ import { workerData } from 'node:worker_threads';
 import { server } from 'harperdb';
 import { readOnlyView } from './harper/restView.js';
 import { ensureTable, type HarperTable } from './harper/tables.js';
+import { historyId } from './historyId.js';
 import { messageRow, READABLE_FIELDS, type BusMessage, type MessageRow } from './messages.js';
 
 export const HISTORY_TABLE = 'mqtt_history';
 
 export class History {
   private sequence = 0;
-  // Ids sort by time: base-36 milliseconds (fixed width until 2059), thread, sequence.
-  private readonly thread = String((workerData as { workerIndex?: number } | null)?.workerIndex ?? 0);
+  private readonly thread = (workerData as { workerIndex?: number } | null)?.workerIndex ?? 0;
 
   private constructor(private readonly table: HarperTable<MessageRow>) {}
 
@@ -43,7 +43,6 @@ export class History {
   }
 
   record(message: BusMessage): Promise<unknown> {
-    const id = `${message.timestamp.toString(36)}-${this.thread}-${(this.sequence++).toString(36)}`;
-    return this.table.put(id, messageRow(message));
+    return this.table.put(historyId(message.timestamp, this.thread, this.sequence++), messageRow(message));
   }
 }

@@ -22,6 +22,16 @@ export interface Subscription {
   retainAsPublished: boolean;
   /** While the retained messages of a new subscription are read, its live messages wait here. */
   held: Array<[BusMessage, number]> | null;
+  /**
+   * Messages just sent as retained to this subscription; the same message arriving live (it was
+   * in flight while the subscription started) is not sent twice.
+   */
+  sentRetained: Set<string> | null;
+}
+
+/** Identifies a message in a topic table row and on the bus alike. */
+export function messageKey(message: BusMessage): string {
+  return `${message.timestamp}\u0000${message.clientId}\u0000${message.topic}`;
 }
 
 export class Router {

@@ -8,7 +8,7 @@ import { log } from '../harper/log.js';
 import { forwardedProperties, type BusMessage, type QoS } from '../messages.js';
 import { PublishRefused, type Publisher } from '../publish.js';
 import type { RetainedStore } from '../retained.js';
-import type { Router, Subscriber, Subscription } from '../router.js';
+import { messageKey, type Router, type Subscriber, type Subscription } from '../router.js';
 import type { Bus } from '../bus.js';
 import type { Counters } from '../stats/counters.js';
 import type { TopicRegistry } from '../tables/registry.js';
@@ -47,7 +47,7 @@ export interface PublishPacket {
   retain?: boolean;
   dup?: boolean;
   messageId?: number;
-  properties?: Record<string, unknown> & { topicAlias?: number };
+  properties?: Record<string, unknown>;
 }
 
 /** Where a replay of the bus log starts, and which messages it must send again. */
@@ -62,6 +62,7 @@ interface ReplayPlan {
 const clampQos = (qos: number): QoS => (qos >= 2 ? 2 : qos >= 1 ? 1 : 0);
 const RECENT_QOS2_IDS = 64;
 const TAKEOVER_WAIT_MS = 2000;
+const RETAINED_ECHO_MS = 5000;
 
 export class ClientSession implements Subscriber {
   readonly connectionId = randomUUID();
@@ -70,7 +71,6 @@ export class ClientSession implements Subscriber {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly outbox: Outbox;
   private readonly access: Access;
-  private readonly aliases = new Map<number, string>();
   private readonly recentQos2: number[] = [];
   private mode: 'live' | 'replaying' = 'live';
   /** Live messages at or below this bus position were already handled (read from the log). */
@@ -136,6 +136,7 @@ export class ClientSession implements Subscriber {
       noLocal: false,
       retainAsPublished: false,
       held: null,
+      sentRetained: null,
     };
     subscription.qos = qos;
     subscription.noLocal = request.nl === true;
@@ -167,11 +168,14 @@ export class ClientSession implements Subscriber {
   }
 
   private async sendRetained(subscription: Subscription): Promise<void> {
+    const sent = new Set<string>();
+    subscription.sentRetained = sent;
     try {
       for await (const message of this.services.retained.matching(subscription.filter)) {
         if (this.closed || this.subscriptions.get(subscription.filter) !== subscription) break;
         if (!this.mayRead(message.topic)) continue;
         await this.room();
+        sent.add(messageKey(message));
         this.outbox.push({ message, localTime: 0, qos: Math.min(message.qos, subscription.qos) as QoS, retain: true });
       }
     } catch (error) {
@@ -180,6 +184,10 @@ export class ClientSession implements Subscriber {
       const held = subscription.held ?? [];
       subscription.held = null;
       for (const [message, localTime] of held) this.offer(message, localTime, [subscription]);
+      // A live copy can still be on its way from another thread for a moment.
+      setTimeout(() => {
+        if (subscription.sentRetained === sent) subscription.sentRetained = null;
+      }, RETAINED_ECHO_MS).unref();
     }
   }
 
@@ -188,12 +196,9 @@ export class ClientSession implements Subscriber {
   /** false makes HarperDB answer an MQTT 5 QoS 1/2 PUBLISH with reason 0x90. */
   async publish(packet: PublishPacket): Promise<boolean> {
     const v5 = this.info.protocolVersion === 5;
-    let topic = packet.topic;
-    const alias = packet.properties?.topicAlias;
-    if (alias !== undefined) {
-      if (topic) this.aliases.set(alias, topic);
-      else topic = this.aliases.get(alias) ?? '';
-    }
+    // Topic aliases are not offered (HarperDB's CONNACK announces no Topic Alias Maximum), so an
+    // aliased PUBLISH has an empty topic and is refused like any invalid topic.
+    const topic = packet.topic;
     const qos = clampQos(packet.qos ?? 0);
     if (qos === 2 && packet.messageId !== undefined) {
       // A QoS 2 PUBLISH sent again before our PUBREC arrived must not be delivered twice [MQTT-4.3.3].
@@ -262,8 +267,10 @@ export class ClientSession implements Subscriber {
     let qos = -1;
     let retain = false;
     let held: Subscription | undefined;
+    let key: string | undefined;
     for (const subscription of matching) {
       if (subscription.noLocal && message.clientId === this.clientId) continue; // MQTT 5 No Local
+      if (subscription.sentRetained?.has((key ??= messageKey(message)))) continue; // already sent as retained
       if (live && subscription.held) {
         held ??= subscription;
         continue;
@@ -350,7 +357,16 @@ export class ClientSession implements Subscriber {
     this.mode = 'replaying'; // before the subscriptions go live, so nothing overtakes the replay
     for (const stored of record.subscriptions) {
       if (this.subscriptions.has(stored.filter)) continue;
-      const subscription: Subscription = { subscriber: this, ...stored, held: null };
+      // Fields one by one: nested objects of HarperDB records have no own enumerable keys to spread.
+      const subscription: Subscription = {
+        subscriber: this,
+        filter: stored.filter,
+        qos: stored.qos,
+        noLocal: stored.noLocal,
+        retainAsPublished: stored.retainAsPublished,
+        held: null,
+        sentRetained: null,
+      };
       this.subscriptions.set(stored.filter, subscription);
       router.add(subscription);
       counters.add('subscriptions');

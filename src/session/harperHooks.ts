@@ -122,6 +122,16 @@ function missingMethods(session: Partial<HarperSession>): string[] {
   return missing;
 }
 
+/** Some calls come from socket event handlers, where a throw would be an uncaught exception. */
+function guarded<T>(what: string, action: () => T, fallback: T): T {
+  try {
+    return action();
+  } catch (error) {
+    log.error(`error handling ${what}`, error);
+    return fallback;
+  }
+}
+
 export function installHooks(hooks: Hooks): void {
   const mqtt = harperMqtt();
   const { counters } = hooks;
@@ -154,13 +164,13 @@ export function installHooks(hooks: Hooks): void {
     }
     session.sessionWasPresent = handler.sessionPresent;
     session.addSubscription = (request) => handler.subscribe(request);
-    session.removeSubscription = (filter) => handler.unsubscribe(filter);
+    session.removeSubscription = (filter) => guarded('UNSUBSCRIBE', () => handler.unsubscribe(filter), false);
     session.publish = (packet) => handler.publish(packet);
     session.resume = () => handler.resume();
-    session.acknowledge = (messageId) => handler.acknowledge(messageId);
+    session.acknowledge = (messageId) => guarded('PUBACK', () => handler.acknowledge(messageId), undefined);
     session.disconnect = (clientTerminated) => {
       if (session.keepaliveTimer) clearTimeout(session.keepaliveTimer);
-      handler.close(clientTerminated === true);
+      guarded('disconnect', () => handler.close(clientTerminated === true), undefined);
     };
   });
 

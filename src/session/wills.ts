@@ -83,7 +83,10 @@ export class WillStore {
         ? record.workerIndex === this.workerIndex && record.connectedAt < this.startedAt
         : this.workerIndex === 0;
       if (!mine) continue;
-      const will = { ...record.will, payload: Buffer.from(record.will.payload) };
+      // Copied field by field: nested objects of HarperDB records cannot be spread.
+      const stored = record.will;
+      const will: WillMessage = { topic: stored.topic, payload: Buffer.from(stored.payload), qos: stored.qos, retain: stored.retain };
+      if (stored.properties) will.properties = stored.properties;
       yield { clientId: record.id, will, username: record.username };
     }
   }

@@ -24,6 +24,7 @@ const subscription = (subscriber: Subscriber, filter: string): Subscription => (
   noLocal: false,
   retainAsPublished: false,
   held: null,
+  sentRetained: null,
 });
 
 const message = (topic: string, payload: string): BusMessage => ({

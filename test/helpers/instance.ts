@@ -1,0 +1,115 @@
+// A real HarperDB with this component loaded, on free ports, with its own HOME and root folder.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { configure, install, run, stop, waitUntilReady, type HarperOptions, type Ports } from '../../src/cli/harper.js';
+
+export const PROJECT_DIR = resolve(import.meta.dirname, '../..');
+
+export interface InstanceInfo {
+  rootPath: string;
+  ports: Ports;
+  adminUser: string;
+  adminPassword: string;
+  threads: number;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export class HarperInstance {
+  private child: ChildProcess | undefined;
+  private output = '';
+
+  private constructor(
+    private readonly options: HarperOptions,
+    private readonly baseDir: string,
+  ) {}
+
+  static async create(settings: { threads?: number; env?: NodeJS.ProcessEnv } = {}): Promise<HarperInstance> {
+    const baseDir = mkdtempSync(join(tmpdir(), 'harper-mqtt-bridge-test-'));
+    const ports: Ports = {
+      http: await freePort(),
+      operations: await freePort(),
+      mqtt: await freePort(),
+      mqtts: await freePort(),
+      replication: await freePort(),
+      replicationSecure: await freePort(),
+    };
+    const options: HarperOptions = {
+      rootPath: join(baseDir, 'root'),
+      home: join(baseDir, 'home'),
+      adminUser: 'admin',
+      adminPassword: 'test-password',
+      ports,
+      threads: settings.threads ?? 2,
+      env: settings.env ?? {},
+      stdio: 'pipe',
+    };
+    await install(options);
+    configure(options);
+    return new HarperInstance(options, baseDir);
+  }
+
+  get info(): InstanceInfo {
+    const { rootPath, ports, adminUser, adminPassword, threads } = this.options;
+    return { rootPath, ports, adminUser, adminPassword, threads: threads ?? 2 };
+  }
+
+  /** Everything HarperDB printed since start (for failure messages). */
+  get log(): string {
+    return this.output;
+  }
+
+  async start(env: NodeJS.ProcessEnv = {}): Promise<void> {
+    this.output = '';
+    this.child = run({ ...this.options, env: { ...this.options.env, ...env } }, PROJECT_DIR);
+    const keep = (chunk: Buffer) => {
+      this.output += chunk.toString();
+      if (this.output.length > 1_000_000) this.output = this.output.slice(-500_000);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    try {
+      await waitUntilReady(this.options.ports.mqtt, this.child);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- HarperDB output ---\n${this.output.slice(-6000)}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.child) await stop(this.child);
+    this.child = undefined;
+  }
+
+  /** Kills HarperDB without letting it shut down (a crash). */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    this.child = undefined;
+  }
+
+  async restart(env: NodeJS.ProcessEnv = {}): Promise<void> {
+    await this.stop();
+    await this.start(env);
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.baseDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,60 @@
+// A bare MQTT client that sends packets exactly as written, for what MQTT.js refuses to send.
+import { connect as netConnect, type Socket } from 'node:net';
+import { generate, parser as makeParser, type Packet } from 'mqtt-packet';
+import { mqttPort, unique } from './mqtt.js';
+
+export class RawClient {
+  private readonly packets: Packet[] = [];
+  private waiters: Array<() => void> = [];
+  readonly closed: Promise<void>;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly protocolVersion: 4 | 5,
+  ) {
+    const parser = makeParser({ protocolVersion });
+    parser.on('packet', (packet) => {
+      this.packets.push(packet);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    socket.on('data', (data) => parser.parse(data));
+    this.closed = new Promise((resolve) => socket.on('close', () => resolve()));
+  }
+
+  /** MQTT 3.1.1 with clean session 0. */
+  static connectPersistent(clientId: string): Promise<RawClient> {
+    return RawClient.connect(4, clientId, false);
+  }
+
+  static async connect(protocolVersion: 4 | 5 = 4, clientId = unique('raw'), clean = true): Promise<RawClient> {
+    const socket = netConnect({ host: '127.0.0.1', port: mqttPort() });
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const client = new RawClient(socket, protocolVersion);
+    client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clean, clientId, keepalive: 30 });
+    const connack = (await client.next('connack')) as { returnCode?: number; reasonCode?: number };
+    if ((connack.returnCode ?? connack.reasonCode ?? 0) !== 0) throw new Error('CONNECT refused');
+    return client;
+  }
+
+  send(packet: object): void {
+    this.socket.write(generate(packet as Packet, { protocolVersion: this.protocolVersion }));
+  }
+
+  /** The next received packet of this type (waits for it). */
+  async next(cmd: string, timeoutMs = 5000): Promise<Packet> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.packets.findIndex((p) => p.cmd === cmd);
+      if (index >= 0) return this.packets.splice(index, 1)[0]!;
+      if (Date.now() > deadline) throw new Error(`no ${cmd} within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,83 @@
+// Topics and filters MQTT forbids are refused the MQTT way, store nothing and create no table.
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeAll, connect, publish, quietPeriod, record, subscribe, unique, waitFor } from '../helpers/mqtt.js';
+import { RawClient } from '../helpers/raw.js';
+import { get } from '../helpers/rest.js';
+
+afterEach(closeAll);
+
+async function registeredPrefixes(): Promise<string[]> {
+  return ((await get('/mqtt_topics/')).json() as Array<{ prefix: string }>).map((row) => row.prefix);
+}
+
+// MQTT.js checks filters itself, so these go out as raw packets. (A filter over 65535 bytes cannot be
+// encoded in a SUBSCRIBE at all; the unit tests cover that check.)
+const badFilters = (id: string) => [`${id}/#/x`, `${id}/a+/b`, `${id}/b#`, `${id}/\u0000/x`, '', `#${id}`, `${id}/+x`];
+
+describe('invalid subscriptions', () => {
+  it.each([4, 5] as const)('are refused in SUBACK (MQTT %d) and create no table', async (protocolVersion) => {
+    const id = unique('badsub');
+    const client = await RawClient.connect(protocolVersion);
+    const filters = badFilters(id);
+    client.send({ cmd: 'subscribe', messageId: 7, subscriptions: [...filters, `${id}/fine/#`].map((topic) => ({ topic, qos: 1 })) });
+    const suback = (await client.next('suback')) as { granted: number[] };
+    const refused = protocolVersion === 5 ? 0x8f : 0x80;
+    expect(suback.granted).toEqual([...filters.map(() => refused), 1]);
+    const prefixes = (await registeredPrefixes()).filter((p) => p.includes(id));
+    expect(prefixes).toEqual([`${id}/fine/`]);
+    client.close();
+  });
+});
+
+describe('invalid publishes', () => {
+  it('MQTT 5: PUBACK with reason 0x90, nothing stored or delivered', async () => {
+    const id = unique('badpub');
+    const watcher = await connect();
+    const seen = record(watcher);
+    await subscribe(watcher, '#');
+    const client = await RawClient.connect(5);
+    const send = (topic: string, qos: number, messageId: number) =>
+      client.send({ cmd: 'publish', topic, payload: Buffer.from('nope'), qos, messageId, retain: true, dup: false });
+    send(`${id}/+/x`, 1, 1);
+    expect(((await client.next('puback')) as { reasonCode?: number }).reasonCode).toBe(0x90);
+    send(`${id}/#`, 2, 2);
+    expect(((await client.next('pubrec')) as { reasonCode?: number }).reasonCode).toBe(0x90);
+    send(`$SYS/${id}`, 1, 3);
+    expect(((await client.next('puback')) as { reasonCode?: number }).reasonCode).toBe(0x90);
+    send(`${id}/ok`, 1, 4);
+    expect(((await client.next('puback')) as { reasonCode?: number }).reasonCode ?? 0).toBe(0);
+    client.close();
+    await quietPeriod();
+    expect(seen.filter((m) => m.topic.includes(id)).map((m) => m.topic)).toEqual([`${id}/ok`]);
+    expect((await registeredPrefixes()).filter((p) => p.includes(id))).toEqual([`${id}/`]);
+  });
+
+  it('MQTT 3.1.1: a wildcard in a PUBLISH topic closes the connection', async () => {
+    const client = await RawClient.connect(4);
+    client.send({ cmd: 'publish', topic: `${unique('bad')}/+`, payload: Buffer.from('x'), qos: 0, retain: false, dup: false });
+    await client.closed; // [MQTT-4.8.0-1]
+  });
+
+  it('a client cannot publish into $SYS', async () => {
+    const id = unique('sys');
+    const watcher = await connect();
+    const seen = record(watcher);
+    await subscribe(watcher, '$SYS/#');
+    const client = await connect();
+    await publish(client, `$SYS/broker/${id}`, 'fake', { qos: 1, retain: true });
+    await quietPeriod();
+    expect(seen.filter((m) => m.topic.includes(id))).toEqual([]);
+    expect((await get(`/$SYS/broker/${id}`)).status).toBe(404);
+  });
+
+  it('an empty non-retained payload is a valid message', async () => {
+    const topic = `${unique('empty')}/x`;
+    const subscriber = await connect();
+    const received = record(subscriber);
+    await subscribe(subscriber, topic);
+    const publisher = await connect();
+    await publish(publisher, topic, '', { qos: 1 });
+    await waitFor(() => received.length === 1, 'the empty message');
+    expect(received[0]!.payload.length).toBe(0);
+  });
+});
