@@ -8,6 +8,9 @@ import { ClientSession, type SessionServices } from './session/client.js';
 import { ConnectRefused, PendingConnects, readConnect } from './session/connect.js';
 import { installHooks } from './session/harperHooks.js';
 import { Counters } from './stats/counters.js';
+import { servedNatively } from './tables/ownership.js';
+import { literalPart } from './topics/naming.js';
+import { isSysTopic, topicFilterProblem, topicNameProblem } from './topics/validate.js';
 
 const config = resolveConfig(readConfigSection(fileURLToPath(new URL('../config.yaml', import.meta.url))), process.env);
 const counters = new Counters();
@@ -17,6 +20,12 @@ let services: SessionServices | undefined;
 // Hooks go in before anything is awaited, so no client is ever served by the stock routing.
 installHooks({
   counters,
+  servedNatively(topicOrFilter, isFilter) {
+    // Invalid topics and $SYS are always this component's to refuse or serve.
+    if (isSysTopic(topicOrFilter)) return false;
+    if (isFilter ? topicFilterProblem(topicOrFilter) : topicNameProblem(topicOrFilter)) return false;
+    return servedNatively(isFilter ? literalPart(topicOrFilter) : topicOrFilter);
+  },
   onConnect(packet) {
     // [MQTT-3.2.2-6]: "Server unavailable" until this thread has loaded its topic tables.
     if (!services) throw new ConnectRefused('harper-mqtt-bridge is starting', packet.protocolVersion === 5 ? 0x88 : 0x03);

@@ -240,9 +240,16 @@ export class ClientSession implements Subscriber {
 
   // ---- delivery to the client ----
 
-  /** PUBACK or PUBCOMP for a message we sent. */
-  acknowledge(messageId: number): void {
-    if (this.outbox.acknowledge(messageId) && this.info.persistent) this.dirty();
+  /** PUBACK or PUBCOMP; false when the id is not one of ours (HarperDB sent that message). */
+  acknowledge(messageId: number): boolean {
+    if (!this.outbox.acknowledge(messageId)) return false;
+    if (this.info.persistent) this.dirty();
+    return true;
+  }
+
+  /** HarperDB serves some of this client's topics natively and numbers its packets itself. */
+  shareIdsWithHarper(): void {
+    this.outbox.shareIdsWithHarper();
   }
 
   offer(message: BusMessage, localTime: number, matching: Subscription[]): void {

@@ -19,8 +19,11 @@ export interface ConnectionHandler {
   unsubscribe(filter: string): boolean;
   publish(packet: PublishPacket): Promise<boolean>;
   resume(): Promise<void>;
-  acknowledge(messageId: number): void;
+  /** False when the packet id is not this handler's. */
+  acknowledge(messageId: number): boolean;
   close(graceful: boolean): void;
+  /** Called once HarperDB also delivers to this connection (natively served topics). */
+  shareIdsWithHarper(): void;
 }
 
 export interface Hooks {
@@ -28,6 +31,8 @@ export interface Hooks {
   onConnect(packet: ConnectPacket, user: HarperUser | undefined): void;
   /** Called from the `connected` event; null closes the connection. */
   onConnected(clientId: string, user: HarperUser | undefined, transport: Transport): ConnectionHandler | null;
+  /** Topics and filters that stay with HarperDB's own MQTT handling (another app's resources). */
+  servedNatively(topicOrFilter: string, isFilter: boolean): boolean;
   counters: Counters;
 }
 
@@ -64,8 +69,6 @@ interface RawSocket {
   readyState?: number;
   once?(event: string, listener: () => void): void;
   on?(event: string, listener: (data: Buffer) => void): void;
-  /** HarperDB's cached payload decoder; replaced because payloads are delivered as bytes. */
-  deserialize?: (payload: Buffer) => unknown;
 }
 
 const SESSION_METHODS = ['addSubscription', 'removeSubscription', 'publish', 'resume', 'acknowledge', 'disconnect'] as const;
@@ -143,8 +146,6 @@ export function installHooks(hooks: Hooks): void {
   };
 
   mqtt.events.on('connection', (socket: RawSocket) => {
-    // Payloads go to subscribers as bytes; skip HarperDB's JSON decoding of every PUBLISH.
-    socket.deserialize = () => undefined;
     counters.add('socketsOpen');
     counters.add('socketsTotal');
     socket.on?.('close', () => counters.add('socketsOpen', -1));
@@ -162,15 +163,44 @@ export function installHooks(hooks: Hooks): void {
       transportFor(socket).close();
       return;
     }
-    session.sessionWasPresent = handler.sessionPresent;
-    session.addSubscription = (request) => handler.subscribe(request);
-    session.removeSubscription = (filter) => guarded('UNSUBSCRIBE', () => handler.unsubscribe(filter), false);
-    session.publish = (packet) => handler.publish(packet);
-    session.resume = () => handler.resume();
-    session.acknowledge = (messageId) => guarded('PUBACK', () => handler.acknowledge(messageId), undefined);
+    // HarperDB's own methods stay in use for topics of resources this component does not own.
+    const native = {
+      addSubscription: session.addSubscription.bind(session),
+      removeSubscription: session.removeSubscription.bind(session),
+      publish: session.publish.bind(session),
+      resume: session.resume.bind(session),
+      acknowledge: session.acknowledge.bind(session),
+      disconnect: session.disconnect.bind(session),
+    };
+    const nativeWasPresent = session.sessionWasPresent === true;
+    const nativeFilters = new Set<string>();
+    let nativeUsed = false;
+    const useNative = () => {
+      if (!nativeUsed) handler.shareIdsWithHarper();
+      nativeUsed = true;
+    };
+    if (nativeWasPresent) useNative();
+
+    session.sessionWasPresent = handler.sessionPresent || nativeWasPresent;
+    session.addSubscription = (request, needsAck) => {
+      if (!hooks.servedNatively(request.topic, true)) return handler.subscribe(request);
+      useNative();
+      nativeFilters.add(request.topic);
+      return native.addSubscription(request, needsAck);
+    };
+    session.removeSubscription = (filter) =>
+      nativeFilters.delete(filter) ? native.removeSubscription(filter) : guarded('UNSUBSCRIBE', () => handler.unsubscribe(filter), false);
+    session.publish = (packet, data) => (hooks.servedNatively(packet.topic, false) ? native.publish(packet, data) : handler.publish(packet));
+    session.resume = async () => {
+      await Promise.all([handler.sessionPresent ? handler.resume() : undefined, nativeWasPresent ? native.resume() : undefined]);
+    };
+    session.acknowledge = (messageId) => {
+      if (!guarded('PUBACK', () => handler.acknowledge(messageId), false)) native.acknowledge(messageId);
+    };
     session.disconnect = (clientTerminated) => {
       if (session.keepaliveTimer) clearTimeout(session.keepaliveTimer);
       guarded('disconnect', () => handler.close(clientTerminated === true), undefined);
+      if (nativeUsed) guarded('disconnect', () => native.disconnect(clientTerminated), undefined);
     };
   });
 

@@ -33,6 +33,8 @@ export interface OutboxOptions {
 }
 
 const MAX_PACKET_ID = 65535;
+/** HarperDB numbers its own deliveries 1..65500 (one counter for all sessions). */
+export const HARPER_MAX_PACKET_ID = 65500;
 
 export class Outbox {
   private queue: Delivery[] = [];
@@ -40,6 +42,7 @@ export class Outbox {
   private readonly inflight = new Map<number, Delivery>();
   private readonly reserved = new Set<number>();
   private nextId = 1;
+  private firstId = 1;
   private awaitingDrain = false;
   private spaceWaiters: Array<() => void> = [];
 
@@ -79,6 +82,16 @@ export class Outbox {
     const pending = [...this.inflight.values()];
     for (let i = this.head; i < this.queue.length; i++) if (this.queue[i]!.qos > 0) pending.push(this.queue[i]!);
     return pending;
+  }
+
+  /**
+   * Uses only 65501..65535 for packet ids, because HarperDB also sends PUBLISH packets to this
+   * client (for natively served topics) with ids from its own counter.
+   */
+  shareIdsWithHarper(): void {
+    this.firstId = HARPER_MAX_PACKET_ID + 1;
+    if (this.nextId < this.firstId) this.nextId = this.firstId;
+    this.options.maxInflight = Math.min(this.options.maxInflight, MAX_PACKET_ID - HARPER_MAX_PACKET_ID);
   }
 
   /** Keeps identifiers of messages that will be sent again with their old id from being reused. */
@@ -163,7 +176,7 @@ export class Outbox {
   private allocateId(): number {
     for (let tries = 0; tries < MAX_PACKET_ID; tries++) {
       const id = this.nextId;
-      this.nextId = id === MAX_PACKET_ID ? 1 : id + 1;
+      this.nextId = id === MAX_PACKET_ID ? this.firstId : id + 1;
       if (!this.inflight.has(id) && !this.reserved.has(id)) return id;
     }
     throw new Error('no free packet identifier');

@@ -8,6 +8,7 @@ import { ensureTable, type Attribute, type HarperTable, type TableEvent } from '
 import { READABLE_FIELDS, type MessageRow } from '../messages.js';
 import { DEFAULT_HASH_CHARS, resourcePathFor, tableNameFor } from '../topics/naming.js';
 import { PrefixTree } from '../topics/prefixTree.js';
+import { claim } from './ownership.js';
 
 export interface TopicTable {
   prefix: string;
@@ -165,6 +166,7 @@ export class TopicRegistry {
 
   private register(entry: TopicTable): void {
     const view = readOnlyView(entry.table, READABLE_FIELDS);
+    claim(view);
     const paths: Array<[string, { rest: boolean; mqtt: boolean }]> = [[entry.name, { rest: true, mqtt: false }]];
     if (entry.path && this.restTopicPaths) paths.push([entry.path, { rest: true, mqtt: true }]);
     for (const [path, exportTypes] of paths) {

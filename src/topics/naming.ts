@@ -33,6 +33,15 @@ export function prefixForFilter(filter: string): string | null {
   return levels.slice(0, firstWildcard).join('/') + '/';
 }
 
+/** The literal levels of a filter before its first wildcard: `a/b/#` -> `a/b`, `#` -> ''. */
+export function literalPart(filter: string): string {
+  const plus = filter.indexOf('+');
+  const hash = filter.indexOf('#');
+  const first = plus === -1 ? hash : hash === -1 ? plus : Math.min(plus, hash);
+  if (first === -1) return filter;
+  return filter.slice(0, Math.max(0, filter.lastIndexOf('/', first - 1)));
+}
+
 /** Names of the component's own tables; a topic prefix never maps onto one of them. */
 export const RESERVED_TABLE_NAMES: ReadonlySet<string> = new Set([
   'mqtt_topics',

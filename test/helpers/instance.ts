@@ -1,6 +1,6 @@
 // A real HarperDB with this component loaded, on free ports, with its own HOME and root folder.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,7 +37,11 @@ export class HarperInstance {
     private readonly baseDir: string,
   ) {}
 
-  static async create(settings: { threads?: number; env?: NodeJS.ProcessEnv } = {}): Promise<HarperInstance> {
+  /**
+   * `apps`: fixture folders under test/fixtures installed as further applications next to this
+   * component (copied into <root>/components).
+   */
+  static async create(settings: { threads?: number; env?: NodeJS.ProcessEnv; apps?: string[] } = {}): Promise<HarperInstance> {
     const baseDir = mkdtempSync(join(tmpdir(), 'harper-mqtt-bridge-test-'));
     const ports: Ports = {
       http: await freePort(),
@@ -59,6 +63,9 @@ export class HarperInstance {
     };
     await install(options);
     configure(options);
+    for (const app of settings.apps ?? []) {
+      cpSync(join(PROJECT_DIR, 'test/fixtures', app), join(options.rootPath, 'components', app), { recursive: true });
+    }
     return new HarperInstance(options, baseDir);
   }
 

@@ -145,4 +145,17 @@ describe('Outbox', () => {
     expect(released).toBe(true);
     expect(outbox.queued).toBe(1);
   });
+
+  it('keeps to ids above HarperDB\'s own range once native topics share the connection', () => {
+    const socket = new FakeSocket(4);
+    const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 100, maxQueued: 1000 });
+    outbox.shareIdsWithHarper();
+    for (let i = 0; i < 50; i++) outbox.push(delivery(message('t', String(i), 1)));
+    const ids = socket.packets.map((p) => (p as { messageId: number }).messageId);
+    expect(ids).toHaveLength(35);
+    expect(Math.min(...ids)).toBe(65501);
+    expect(Math.max(...ids)).toBe(65535);
+    outbox.acknowledge(65501);
+    expect((socket.packets.at(-1) as { messageId: number }).messageId).toBe(65501);
+  });
 });

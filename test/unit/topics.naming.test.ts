@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  literalPart,
   prefixForFilter,
   prefixLevels,
   RESERVED_TABLE_NAMES,
@@ -112,5 +113,18 @@ describe('resourcePathFor', () => {
     ['a/b/', 'a/b'],
   ])('%j -> %j', (prefix, path) => {
     expect(resourcePathFor(prefix)).toBe(path);
+  });
+});
+
+describe('literalPart', () => {
+  it.each([
+    ['a/b/#', 'a/b'],
+    ['a/+/c', 'a'],
+    ['a/b', 'a/b'],
+    ['#', ''],
+    ['+/x', ''],
+    ['/+', ''],
+  ])('%j -> %j', (filter, literal) => {
+    expect(literalPart(filter)).toBe(literal);
   });
 });

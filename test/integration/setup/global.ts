@@ -11,7 +11,7 @@ declare module 'vitest' {
 let instance: HarperInstance | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  instance = await HarperInstance.create({ threads: 2 });
+  instance = await HarperInstance.create({ threads: 2, apps: ['native-app'] });
   await instance.start();
   project.provide('harper', instance.info);
 }
