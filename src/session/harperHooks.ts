@@ -46,6 +46,8 @@ interface HarperSession {
   sessionId: string;
   user?: HarperUser;
   sessionWasPresent?: boolean;
+  /** DurableSubscriptionsSession only: HarperDB's stored state for the client. */
+  sessionRecord?: { subscriptions?: unknown[] };
   keepaliveTimer?: NodeJS.Timeout;
   socket?: RawSocket;
   addSubscription(request: SubscribeRequest, needsAck: boolean): Promise<unknown>;
@@ -172,7 +174,9 @@ export function installHooks(hooks: Hooks): void {
       acknowledge: session.acknowledge.bind(session),
       disconnect: session.disconnect.bind(session),
     };
-    const nativeWasPresent = session.sessionWasPresent === true;
+    // HarperDB 4.7 sets sessionWasPresent for every clean-session-0 CONNECT (its lookup returns a
+    // record object even when none is stored), so look at what its durable record really holds.
+    const nativeWasPresent = session.sessionWasPresent === true && (session.sessionRecord?.subscriptions?.length ?? 0) > 0;
     const nativeFilters = new Set<string>();
     let nativeUsed = false;
     const useNative = () => {
