@@ -22,7 +22,7 @@ export const bootId = `${process.pid}-${Math.round(Date.now() / 1000 - process.u
 export async function startServices(config: BridgeConfig, counters: Counters): Promise<SessionServices> {
   const { database } = config;
   const bus = await Bus.open(database);
-  const registry = await TopicRegistry.open(database, config.restTopicPaths);
+  const registry = await TopicRegistry.open(database, config.restTopicPaths, config.tablesPerDatabase);
   const retained = new RetainedStore(registry);
   const history = config.historyTtl > 0 ? await History.open(database, config.historyTtl) : null;
   const publisher = new Publisher(registry, retained, bus, history);

@@ -16,6 +16,11 @@ export interface BridgeConfig {
   maxQueued: number;
   /** Register each topic table at its topic path (`GET /a/b/c/d`) as well as by table name. */
   restTopicPaths: boolean;
+  /**
+   * Topic tables per HarperDB database before new ones go to `<database>_topics_2`, `_3`, ...
+   * LMDB allows 10,000 named stores per database file, shared with every other table there.
+   */
+  tablesPerDatabase: number;
 }
 
 export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
@@ -25,6 +30,7 @@ export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
   maxInflight: 20,
   maxQueued: 1000,
   restTopicPaths: true,
+  tablesPerDatabase: 5000,
 });
 
 export class ConfigError extends Error {
@@ -39,6 +45,7 @@ const KINDS: Record<keyof BridgeConfig, Kind> = {
   maxInflight: 'positiveInt',
   maxQueued: 'positiveInt',
   restTopicPaths: 'boolean',
+  tablesPerDatabase: 'positiveInt',
 };
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };

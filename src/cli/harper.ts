@@ -32,6 +32,8 @@ export interface HarperOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the child's output goes. */
   stdio?: 'inherit' | 'pipe' | 'ignore';
+  /** Node options for the HarperDB process (worker threads inherit them), e.g. --cpu-prof. */
+  nodeArgs?: string[];
 }
 
 export const DEFAULT_PORTS: Ports = {
@@ -109,7 +111,7 @@ export function configure(options: HarperOptions): void {
 
 /** Starts `harperdb run <componentDir>` in the foreground of a child process. */
 export function run(options: HarperOptions, componentDir: string): ChildProcess {
-  return spawn(process.execPath, [harperBin(), 'run', componentDir], {
+  return spawn(process.execPath, [...(options.nodeArgs ?? []), harperBin(), 'run', componentDir], {
     env: harperEnv(options),
     stdio: options.stdio ?? 'pipe',
   });

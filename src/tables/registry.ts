@@ -30,19 +30,13 @@ interface RegistryRow {
 
 export const REGISTRY_TABLE = 'mqtt_topics';
 
-export const TOPIC_TABLE_ATTRIBUTES: Attribute[] = [
-  { name: 'id', isPrimaryKey: true },
-  { name: 'topic', type: 'String' },
-  { name: 'qos', type: 'Int' },
-  { name: 'retain', type: 'Boolean' },
-  { name: 'clientId', type: 'String' },
-  { name: 'timestamp', type: 'Date' },
-  { name: 'format', type: 'String' },
-  { name: 'payload' },
-  { name: 'contentType', type: 'String' },
-  { name: 'data', type: 'Bytes' },
-  { name: 'properties' },
-];
+/**
+ * Topic tables declare only their key. Every declared attribute is a metadata entry HarperDB
+ * re-reads on every thread whenever any table is created, so with thousands of topic tables the
+ * rows' other fields (topic, payload, qos, ...) stay undeclared: stored, listed and selectable,
+ * but not usable in query conditions (the mqtt_history table is for queries).
+ */
+export const TOPIC_TABLE_ATTRIBUTES: Attribute[] = [{ name: 'id', isPrimaryKey: true }];
 
 // Hash lengths tried in turn when a hashed table name already belongs to another prefix.
 const HASH_LENGTHS = [DEFAULT_HASH_CHARS, 16, 24, 64];
@@ -54,13 +48,17 @@ export class TopicRegistry {
   private readonly creating = new Map<string, Promise<TopicTable>>();
   readonly tree = new PrefixTree<TopicTable>();
 
+  /** Topic tables per database, to spread them over databases (see `tablesPerDatabase`). */
+  private readonly perDatabase = new Map<string, number>();
+
   private constructor(
     private readonly database: string,
     private readonly rows: HarperTable<RegistryRow>,
     private readonly restTopicPaths: boolean,
+    private readonly tablesPerDatabase: number,
   ) {}
 
-  static async open(database: string, restTopicPaths: boolean): Promise<TopicRegistry> {
+  static async open(database: string, restTopicPaths: boolean, tablesPerDatabase: number): Promise<TopicRegistry> {
     const rows = await ensureTable<RegistryRow>({
       database,
       table: REGISTRY_TABLE,
@@ -78,7 +76,7 @@ export class TopicRegistry {
       rest: true,
       mqtt: false,
     });
-    const registry = new TopicRegistry(database, rows, restTopicPaths);
+    const registry = new TopicRegistry(database, rows, restTopicPaths, tablesPerDatabase);
     // Listen before loading, so a table another thread creates meanwhile is not missed.
     const changes = await rows.subscribe({ isCollection: true, omitCurrent: true });
     changes.on('data', (event: TableEvent<RegistryRow>) => {
@@ -120,19 +118,28 @@ export class TopicRegistry {
     return this.byPrefix.get(prefix)?.name ?? tableNameFor(prefix);
   }
 
+  /** The first database with room: `data`, then `data_topics_2`, `data_topics_3`, ... */
+  private placement(): string {
+    for (let n = 1; ; n++) {
+      const database = n === 1 ? this.database : `${this.database}_topics_${n}`;
+      if ((this.perDatabase.get(database) ?? 0) < this.tablesPerDatabase) return database;
+    }
+  }
+
   private async create(prefix: string, createdBy: string): Promise<TopicTable> {
     const name = await this.freeName(prefix);
-    await ensureTable<MessageRow>({ database: this.database, table: name, attributes: TOPIC_TABLE_ATTRIBUTES, audit: false });
+    const database = this.placement();
+    await ensureTable<MessageRow>({ database, table: name, attributes: TOPIC_TABLE_ATTRIBUTES, audit: false });
     const row: RegistryRow = {
       id: name,
       prefix,
       path: resourcePathFor(prefix),
-      database: this.database,
+      database,
       createdAt: new Date(),
       createdBy,
     };
     await this.rows.put(name, row);
-    log.info(`created topic table ${this.database}.${name} for prefix ${JSON.stringify(prefix)}`);
+    log.info(`created topic table ${database}.${name} for prefix ${JSON.stringify(prefix)}`);
     return this.adopt(row);
   }
 
@@ -159,6 +166,7 @@ export class TopicRegistry {
     const raced = this.byPrefix.get(row.prefix);
     if (raced) return raced;
     this.register(entry);
+    this.perDatabase.set(row.database, (this.perDatabase.get(row.database) ?? 0) + 1);
     this.byPrefix.set(row.prefix, entry);
     this.tree.set(row.prefix, entry);
     return entry;

@@ -1,7 +1,7 @@
 // Persistent sessions: what was published while a client was away reaches it when it returns,
 // also after HarperDB restarts.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HarperInstance } from '../helpers/instance.js';
+import { HarperInstance } from '../../src/cli/instance.js';
 import { closeAll, connect, publish, quietPeriod, record, subscribe, unique, waitFor } from '../helpers/mqtt.js';
 import { RawClient } from '../helpers/raw.js';
 

@@ -1,12 +1,14 @@
-// A real HarperDB with this component loaded, on free ports, with its own HOME and root folder.
+// A throw-away HarperDB with this component loaded, on free ports, with its own HOME and root
+// folder (tests and benchmarks). Fixture apps can be installed next to the component.
 import type { ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { configure, install, run, stop, waitUntilReady, type HarperOptions, type Ports } from '../../src/cli/harper.js';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configure, install, run, stop, waitUntilReady, type HarperOptions, type Ports } from './harper.js';
 
-export const PROJECT_DIR = resolve(import.meta.dirname, '../..');
+export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface InstanceInfo {
   rootPath: string;
@@ -38,8 +40,8 @@ export class HarperInstance {
   ) {}
 
   /**
-   * `apps`: fixture folders under test/fixtures installed as further applications next to this
-   * component (copied into <root>/components).
+   * `apps`: folders installed as further applications next to this component (copied into
+   * <root>/components), relative to the project.
    */
   static async create(settings: { threads?: number; env?: NodeJS.ProcessEnv; apps?: string[] } = {}): Promise<HarperInstance> {
     const baseDir = mkdtempSync(join(tmpdir(), 'harper-mqtt-bridge-test-'));
@@ -64,7 +66,7 @@ export class HarperInstance {
     await install(options);
     configure(options);
     for (const app of settings.apps ?? []) {
-      cpSync(join(PROJECT_DIR, 'test/fixtures', app), join(options.rootPath, 'components', app), { recursive: true });
+      cpSync(join(PROJECT_DIR, app), join(options.rootPath, 'components', app.split('/').pop()!), { recursive: true });
     }
     return new HarperInstance(options, baseDir);
   }
@@ -79,9 +81,14 @@ export class HarperInstance {
     return this.output;
   }
 
-  async start(env: NodeJS.ProcessEnv = {}): Promise<void> {
+  /** Process id of the running HarperDB (all its worker threads live in it). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<void> {
     this.output = '';
-    this.child = run({ ...this.options, env: { ...this.options.env, ...env } }, PROJECT_DIR);
+    this.child = run({ ...this.options, env: { ...this.options.env, ...env }, nodeArgs }, PROJECT_DIR);
     const keep = (chunk: Buffer) => {
       this.output += chunk.toString();
       if (this.output.length > 1_000_000) this.output = this.output.slice(-500_000);

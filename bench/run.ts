@@ -1,0 +1,87 @@
+// npm run bench [-- --scale[=10000]] [--rounds=3] [--messages=20000]
+// Runs HarperDB instances side by side in one run and prints one JSON document on stdout.
+// Progress goes to stderr. Shared machines are noisy: compare ratios within one run.
+import { cpus } from 'node:os';
+import pino from 'pino';
+import { HarperInstance } from '../src/cli/instance.js';
+import { firstMessage } from './scenarios/firstMessage.js';
+import { scale } from './scenarios/scale.js';
+import { closedLoop, openLoop, type Target, type ThroughputResult } from './scenarios/throughput.js';
+import { median, round } from './stats.js';
+
+const log = pino({ name: 'bench', base: undefined }, pino.destination(2));
+const args = new Map<string, string | undefined>(process.argv.slice(2).map((arg) => { const [key, value] = arg.replace(/^--/, '').split('='); return [key!, value]; }));
+const rounds = Number(args.get('rounds') ?? 3);
+const messages = Number(args.get('messages') ?? 20_000);
+const scaleCount = args.has('scale') ? Number(args.get('scale') ?? 10_000) : 0;
+
+// The same shape of topic on both paths: a table exported in schema.graphql (HarperDB's own MQTT
+// routing) and a topic served by this component.
+const NATIVE: Target = { name: 'native @export table', topic: (i) => `native/r${i % 100}`, filter: 'native/#' };
+const COMPONENT: Target = { name: 'component topic table', topic: (i) => `bench/r${i % 100}`, filter: 'bench/#' };
+
+interface Comparison {
+  native: { perSecond: number[]; latencyP50: number[]; latencyP99: number[] };
+  component: { perSecond: number[]; latencyP50: number[]; latencyP99: number[] };
+  throughputRatio: number;
+  openLoop: { rate: number; native: ThroughputResult; component: ThroughputResult };
+}
+
+async function compare(instance: HarperInstance, label: string): Promise<Comparison> {
+  const port = instance.info.ports.mqtt;
+  const series = () => ({ perSecond: [] as number[], latencyP50: [] as number[], latencyP99: [] as number[] });
+  const result = { native: series(), component: series() };
+  // Warm both paths (tables, JIT) before measuring.
+  await closedLoop(port, NATIVE, 2000);
+  await closedLoop(port, COMPONENT, 2000);
+  for (let round_ = 0; round_ < rounds; round_++) {
+    // Alternate which goes first, so drift on a shared machine hits both alike.
+    const order: Array<['native' | 'component', Target]> = round_ % 2 ? [['component', COMPONENT], ['native', NATIVE]] : [['native', NATIVE], ['component', COMPONENT]];
+    for (const [key, target] of order) {
+      const measured = await closedLoop(port, target, messages);
+      log.info({ label, round: round_ + 1, target: target.name, ...measured }, 'closed loop');
+      result[key].perSecond.push(measured.perSecond);
+      result[key].latencyP50.push(measured.latencyMs.p50);
+      result[key].latencyP99.push(measured.latencyMs.p99);
+    }
+  }
+  const rate = Math.round(median(result.native.perSecond) / 4);
+  const nativeOpen = await openLoop(port, NATIVE, rate, 5);
+  const componentOpen = await openLoop(port, COMPONENT, rate, 5);
+  log.info({ label, rate, native: nativeOpen.latencyMs, component: componentOpen.latencyMs }, 'open loop');
+  return {
+    ...result,
+    throughputRatio: round(median(result.component.perSecond) / median(result.native.perSecond), 3),
+    openLoop: { rate, native: nativeOpen, component: componentOpen },
+  };
+}
+
+async function withInstance<T>(env: NodeJS.ProcessEnv, run: (instance: HarperInstance) => Promise<T>): Promise<T> {
+  const instance = await HarperInstance.create({ threads: 2, env, apps: ['test/fixtures/native-app'] });
+  try {
+    await instance.start();
+    return await run(instance);
+  } finally {
+    await instance.destroy();
+  }
+}
+
+const report: Record<string, unknown> = {
+  environment: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, harperdb: '4.7.29', threads: 2, rounds, messages },
+};
+
+log.info('history off: native vs component');
+report.historyOff = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0' }, async (instance) => ({
+  ...(await compare(instance, 'history off')),
+  firstMessage: await firstMessage(instance.info.ports.mqtt),
+}));
+
+log.info('history on (24 h): native vs component');
+report.historyOn = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '24h' }, (instance) => compare(instance, 'history on'));
+
+if (scaleCount > 0) {
+  log.info(`scale: ${scaleCount} topic tables`);
+  report.scale = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0' }, (instance) => scale(instance, scaleCount, (message) => log.info(message)));
+}
+
+process.stdout.write(JSON.stringify(report, null, 2) + '\n');
