@@ -1,6 +1,8 @@
-// npm run bench [-- --scale[=10000]] [--rounds=3] [--messages=20000]
+// npm run --silent bench [-- --scale[=10000]] [--rounds=5] [--messages=20000]
 // Runs HarperDB instances side by side in one run and prints one JSON document on stdout.
-// Progress goes to stderr. Shared machines are noisy: compare ratios within one run.
+// Progress goes to stderr; the JSON is also saved under bench/results/. Shared machines are
+// noisy: compare ratios within one run.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import pino from 'pino';
 import { HarperInstance } from '../src/cli/instance.js';
@@ -11,7 +13,7 @@ import { median, round } from './stats.js';
 
 const log = pino({ name: 'bench', base: undefined }, pino.destination(2));
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((arg) => { const [key, value] = arg.replace(/^--/, '').split('='); return [key!, value]; }));
-const rounds = Number(args.get('rounds') ?? 3);
+const rounds = Number(args.get('rounds') ?? 5);
 const messages = Number(args.get('messages') ?? 20_000);
 const scaleCount = args.has('scale') ? Number(args.get('scale') ?? 10_000) : 0;
 
@@ -84,4 +86,7 @@ if (scaleCount > 0) {
   report.scale = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0' }, (instance) => scale(instance, scaleCount, (message) => log.info(message)));
 }
 
-process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+const json = JSON.stringify(report, null, 2) + '\n';
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(`bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`, json);
+process.stdout.write(json);

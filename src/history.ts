@@ -24,7 +24,7 @@ export class History {
         { name: 'id', isPrimaryKey: true },
         { name: 'topic', type: 'String', indexed: true },
         { name: 'timestamp', type: 'Date', indexed: true },
-        { name: 'clientId', type: 'String', indexed: true },
+        { name: 'clientId', type: 'String' },
         { name: 'qos', type: 'Int' },
         { name: 'retain', type: 'Boolean' },
         { name: 'format', type: 'String' },

@@ -1,4 +1,5 @@
 // Readable views of a payload for REST and history rows. Delivery always uses the exact bytes.
+import { isUtf8 } from 'node:buffer';
 
 export type PayloadFormat = 'json' | 'text' | 'binary';
 
@@ -9,26 +10,23 @@ export interface PayloadView {
   contentType: string;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // C0 controls other than tab, line feed, carriage return mark a payload as binary.
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
-function asText(bytes: Uint8Array): string | null {
-  try {
-    const text = strictUtf8.decode(bytes);
-    return CONTROL.test(text) ? null : text;
-  } catch {
-    return null;
-  }
+function asText(bytes: Buffer): string | null {
+  // isUtf8 checks without throwing, which matters for binary payloads on the hot path.
+  if (!isUtf8(bytes)) return null;
+  const text = bytes.toString('utf8');
+  return CONTROL.test(text) ? null : text;
 }
 
 /** `contentTypeHint` is the MQTT 5 content-type property when the publisher sent one. */
-export function viewPayload(bytes: Uint8Array, contentTypeHint?: string): PayloadView {
+export function viewPayload(bytes: Buffer, contentTypeHint?: string): PayloadView {
   const text = asText(bytes);
   if (text === null) {
     return {
       format: 'binary',
-      payload: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+      payload: bytes.toString('base64'),
       contentType: contentTypeHint ?? 'application/octet-stream',
     };
   }
