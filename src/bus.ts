@@ -19,7 +19,7 @@ export interface LoggedMessage {
 type BusRecord = BusMessage | Control;
 
 export class Bus {
-  private constructor(private readonly table: HarperTable<BusRecord>) {}
+  private constructor(readonly table: HarperTable<BusRecord>) {}
 
   static async open(database: string): Promise<Bus> {
     const table = await ensureTable<BusRecord>({

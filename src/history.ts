@@ -1,10 +1,10 @@
 // The message history table: every accepted message, retained or not, for REST queries like
 // "the last 10 messages of a topic" or "everything between 10:00 and 11:00". Rows expire
 // after `historyTtl` seconds.
-import { workerData } from 'node:worker_threads';
 import { server } from 'harperdb';
 import { readOnlyView } from './harper/restView.js';
-import { ensureTable, type HarperTable } from './harper/tables.js';
+import { ensureTable, entryCount, type HarperTable } from './harper/tables.js';
+import { workerIndex } from './harper/thread.js';
 import { historyId } from './historyId.js';
 import { messageRow, READABLE_FIELDS, type BusMessage, type MessageRow } from './messages.js';
 
@@ -12,7 +12,6 @@ export const HISTORY_TABLE = 'mqtt_history';
 
 export class History {
   private sequence = 0;
-  private readonly thread = (workerData as { workerIndex?: number } | null)?.workerIndex ?? 0;
 
   private constructor(private readonly table: HarperTable<MessageRow>) {}
 
@@ -42,7 +41,12 @@ export class History {
     return new History(table);
   }
 
+  /** Rows kept, approximately (O(1); expired rows count until HarperDB's sweep removes them). */
+  rowCount(): number {
+    return entryCount(this.table);
+  }
+
   record(message: BusMessage): Promise<unknown> {
-    return this.table.put(historyId(message.timestamp, this.thread, this.sequence++), messageRow(message));
+    return this.table.put(historyId(message.timestamp, workerIndex, this.sequence++), messageRow(message));
   }
 }

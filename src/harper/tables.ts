@@ -18,6 +18,8 @@ export interface TableDefinition {
   expiration?: number;
   /** Audit log on: needed for cross-thread subscriptions and history replay. */
   audit: boolean;
+  /** Called when this call created the table (not when it existed or another thread won the race). */
+  onCreated?: () => void;
 }
 
 /** One event of a table subscription or of `getHistory`. */
@@ -45,7 +47,29 @@ export interface HarperTable<T extends object = Record<string, unknown>> {
   subscribe(request: object): Promise<EventQueue<T>>;
   getHistory(startTime?: number, endTime?: number): AsyncIterable<TableEvent<T>>;
   setTTLExpiration(seconds: number): void;
-  primaryStore: { get(id: string): T | undefined };
+  primaryStore: TableStore<T>;
+}
+
+/** The table's LMDB store (lmdb-js), for synchronous reads, entry counts and shared memory. */
+export interface TableStore<T> {
+  get(id: string): T | undefined;
+  getStats?(): { entryCount: number };
+  getRange?(options: object): Iterable<{ key: unknown; value: unknown }>;
+  getUserSharedBuffer?(key: string, defaultBuffer: ArrayBuffer): ArrayBuffer;
+}
+
+type StoreOf = { primaryStore: Pick<TableStore<unknown>, 'getStats' | 'getRange'> };
+
+/** LMDB entries of a table in O(1): rows, plus the entries deleted rows leave behind for a while. */
+export function entryCount(table: StoreOf): number {
+  return table.primaryStore.getStats?.().entryCount ?? 0;
+}
+
+/** Exact row count: a scan of the table's entries, skipping those of deleted rows. */
+export function rowCount(table: StoreOf): number {
+  let rows = 0;
+  for (const { value } of table.primaryStore.getRange?.({ start: true, lazy: true, snapshot: false }) ?? []) if (value != null) rows++;
+  return rows;
 }
 
 type TableMap = Record<string, Record<string, unknown> | undefined>;
@@ -80,6 +104,7 @@ async function createAndWait(definition: TableDefinition): Promise<HarperTable<n
       {},
       false,
     );
+    definition.onCreated?.();
   } catch (error) {
     // Another thread (or an earlier run) created it first: that is the normal race.
     if (!/already exists/i.test((error as Error).message)) throw error;

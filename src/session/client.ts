@@ -5,6 +5,7 @@ import { generate } from 'mqtt-packet';
 import { Access, type HarperUser } from '../authorize.js';
 import type { BridgeConfig } from '../config.js';
 import { log } from '../harper/log.js';
+import { bootId } from '../harper/thread.js';
 import { forwardedProperties, type BusMessage, type QoS } from '../messages.js';
 import { PublishRefused, type Publisher } from '../publish.js';
 import type { RetainedStore } from '../retained.js';
@@ -94,9 +95,9 @@ export class ClientSession implements Subscriber {
       maxInflight: Math.min(services.config.maxInflight, info.receiveMaximum ?? Infinity),
       maxQueued: services.config.maxQueued,
       maximumPacketSize: info.maximumPacketSize,
-      onSent: (delivery) => {
-        counters.add('publishSent');
-        counters.add('publishBytesSent', delivery.message.payload.length);
+      onHeld: (messages, bytes) => {
+        counters.add('storedMessages', messages);
+        counters.add('storedBytes', bytes);
       },
       onDropped: () => counters.add('publishDropped'),
     });
@@ -105,6 +106,7 @@ export class ClientSession implements Subscriber {
     services.router.attach(this);
     counters.add('clientsConnected');
     counters.add('connectsTotal');
+    counters.notePeak();
     void services.bus
       .control({ kind: 'takeover', clientId: this.clientId, connectionId: this.connectionId, cleanStart: info.cleanStart })
       .catch((error) => log.warn('could not announce connection of', this.clientId, error));
@@ -113,6 +115,10 @@ export class ClientSession implements Subscriber {
         .remember(this.clientId, this.connectionId, info.will, user?.username ?? null)
         .catch((error) => log.error('could not store the will of', this.clientId, error));
     }
+  }
+
+  get protocolVersion(): number {
+    return this.info.protocolVersion;
   }
 
   // ---- SUBSCRIBE / UNSUBSCRIBE ----
@@ -206,8 +212,6 @@ export class ClientSession implements Subscriber {
       this.recentQos2.push(packet.messageId);
       if (this.recentQos2.length > RECENT_QOS2_IDS) this.recentQos2.shift();
     }
-    this.services.counters.add('publishReceived');
-    this.services.counters.add('publishBytesReceived', packet.payload?.length ?? 0);
     const inbound = {
       topic,
       payload: packet.payload ?? Buffer.alloc(0),
@@ -406,6 +410,7 @@ export class ClientSession implements Subscriber {
         .map((d) => (d.messageId === undefined ? { localTime: d.localTime, qos: d.qos } : { localTime: d.localTime, qos: d.qos, messageId: d.messageId })),
       expiresAt: this.closed && expiry !== null ? Date.now() + expiry * 1000 : null,
       online: this.closed ? null : this.connectionId,
+      boot: bootId,
       protocolVersion: this.info.protocolVersion,
       updatedAt: new Date(),
     };

@@ -8,6 +8,7 @@ import { server } from 'harperdb';
 import type { HarperUser } from '../authorize.js';
 import { log } from '../harper/log.js';
 import type { Counters } from '../stats/counters.js';
+import { FrameCounter, isPublish, publishPayloadBytes } from '../stats/wire.js';
 import type { ConnectPacket } from './connect.js';
 import type { PublishPacket, SubscribeRequest } from './client.js';
 import type { Transport } from './outbox.js';
@@ -15,6 +16,7 @@ import type { Transport } from './outbox.js';
 /** What this component does for one connection; ClientSession implements it. */
 export interface ConnectionHandler {
   readonly sessionPresent: boolean;
+  readonly protocolVersion: number;
   subscribe(request: SubscribeRequest): Promise<{ qos: number } | undefined>;
   unsubscribe(filter: string): boolean;
   publish(packet: PublishPacket): Promise<boolean>;
@@ -73,6 +75,11 @@ interface RawSocket {
   on?(event: string, listener: (data: Buffer) => void): void;
 }
 
+/** What one connection sends and receives, counted for $SYS. */
+interface WireMeter {
+  protocolVersion: number;
+}
+
 const SESSION_METHODS = ['addSubscription', 'removeSubscription', 'publish', 'resume', 'acknowledge', 'disconnect'] as const;
 const WS_HIGH_WATER = 1 << 20;
 const WS_DRAIN_POLL_MS = 10;
@@ -121,6 +128,41 @@ export function transportFor(socket: RawSocket): Transport {
   };
 }
 
+/**
+ * Counts bytes and packets both ways. HarperDB looks up `socket.write` (TCP, TLS) or `ws.send`
+ * (WebSocket) at each send, so wrapping the method on the socket object sees every packet it and
+ * this component send; each call carries one whole packet.
+ */
+function meterSocket(socket: RawSocket, counters: Counters): WireMeter {
+  const meter: WireMeter = { protocolVersion: 4 };
+  const inbound = new FrameCounter();
+  const outbound = new FrameCounter();
+  const received = (data: Uint8Array) => {
+    counters.add('bytesReceived', data.length);
+    counters.add('packetsReceived', inbound.push(data));
+  };
+  const sent = (data: unknown) => {
+    if (!(data instanceof Uint8Array)) return;
+    if (outbound.boundary && isPublish(data)) {
+      counters.add('publishSent');
+      counters.add('publishBytesSent', publishPayloadBytes(data, meter.protocolVersion));
+    }
+    counters.add('bytesSent', data.length);
+    counters.add('packetsSent', outbound.push(data));
+  };
+  const method = typeof socket.write === 'function' ? 'write' : typeof socket.send === 'function' ? 'send' : null;
+  if (!method) return meter;
+  const original = socket[method]! as (this: RawSocket, data: Buffer, ...rest: unknown[]) => boolean;
+  socket[method] = function (this: RawSocket, data: Buffer, ...rest: unknown[]) {
+    guarded('byte count', () => sent(data), undefined);
+    return original.call(this, data, ...rest);
+  } as never;
+  socket.on?.(method === 'write' ? 'data' : 'message', (data: Buffer | Buffer[]) => {
+    for (const chunk of Array.isArray(data) ? data : [data]) if (chunk instanceof Uint8Array) received(chunk);
+  });
+  return meter;
+}
+
 function missingMethods(session: Partial<HarperSession>): string[] {
   const missing: string[] = SESSION_METHODS.filter((name) => typeof session[name] !== 'function');
   if (typeof session.sessionId !== 'string') missing.push('sessionId');
@@ -147,10 +189,12 @@ export function installHooks(hooks: Hooks): void {
     hooks.onConnect(packet, user);
   };
 
+  const meters = new WeakMap<RawSocket, WireMeter>();
   mqtt.events.on('connection', (socket: RawSocket) => {
     counters.add('socketsOpen');
     counters.add('socketsTotal');
     socket.on?.('close', () => counters.add('socketsOpen', -1));
+    meters.set(socket, meterSocket(socket, counters));
   });
 
   mqtt.events.on('connected', (session: HarperSession, socket: RawSocket) => {
@@ -165,6 +209,8 @@ export function installHooks(hooks: Hooks): void {
       transportFor(socket).close();
       return;
     }
+    const meter = meters.get(socket);
+    if (meter) meter.protocolVersion = handler.protocolVersion;
     // HarperDB's own methods stay in use for topics of resources this component does not own.
     const native = {
       addSubscription: session.addSubscription.bind(session),
@@ -194,7 +240,11 @@ export function installHooks(hooks: Hooks): void {
     };
     session.removeSubscription = (filter) =>
       nativeFilters.delete(filter) ? native.removeSubscription(filter) : guarded('UNSUBSCRIBE', () => handler.unsubscribe(filter), false);
-    session.publish = (packet, data) => (hooks.servedNatively(packet.topic, false) ? native.publish(packet, data) : handler.publish(packet));
+    session.publish = (packet, data) => {
+      counters.add('publishReceived');
+      counters.add('publishBytesReceived', packet.payload?.length ?? 0);
+      return hooks.servedNatively(packet.topic, false) ? native.publish(packet, data) : handler.publish(packet);
+    };
     session.resume = async () => {
       await Promise.all([handler.sessionPresent ? handler.resume() : undefined, nativeWasPresent ? native.resume() : undefined]);
     };

@@ -28,7 +28,8 @@ export interface OutboxOptions {
   maxQueued: number;
   /** MQTT 5 Maximum Packet Size the client announced [MQTT-3.1.2-24]. */
   maximumPacketSize?: number;
-  onSent?(delivery: Delivery, packetBytes: number): void;
+  /** Changes in what the outbox holds (queued or awaiting acknowledgement), for $SYS store figures. */
+  onHeld?(messages: number, payloadBytes: number): void;
   onDropped?(delivery: Delivery, reason: 'expired' | 'too-large' | 'queue-full'): void;
 }
 
@@ -45,6 +46,8 @@ export class Outbox {
   private firstId = 1;
   private awaitingDrain = false;
   private spaceWaiters: Array<() => void> = [];
+  private heldMessages = 0;
+  private heldBytes = 0;
 
   constructor(
     private readonly transport: Transport,
@@ -64,6 +67,7 @@ export class Outbox {
   }
 
   push(delivery: Delivery): void {
+    this.hold(delivery, 1);
     this.queue.push(delivery);
     this.pump();
   }
@@ -73,6 +77,7 @@ export class Outbox {
     const delivery = this.inflight.get(messageId);
     if (!delivery) return undefined;
     this.inflight.delete(messageId);
+    this.hold(delivery, -1);
     this.pump();
     return delivery;
   }
@@ -107,7 +112,17 @@ export class Outbox {
 
   /** The connection is gone: nothing is sent any more and waiters stop waiting. */
   close(): void {
+    this.options.onHeld?.(-this.heldMessages, -this.heldBytes);
+    this.heldMessages = 0;
+    this.heldBytes = 0;
     this.releaseWaiters();
+  }
+
+  private hold(delivery: Delivery, sign: 1 | -1): void {
+    const bytes = delivery.message.payload.length;
+    this.heldMessages += sign;
+    this.heldBytes += sign * bytes;
+    this.options.onHeld?.(sign, sign * bytes);
   }
 
   private releaseWaiters(): void {
@@ -141,6 +156,7 @@ export class Outbox {
   private send(delivery: Delivery, now: number): boolean {
     const properties = propertiesForDelivery(delivery.message, now);
     if (properties === null) {
+      this.hold(delivery, -1);
       this.options.onDropped?.(delivery, 'expired');
       return true;
     }
@@ -164,13 +180,13 @@ export class Outbox {
     );
     const limit = this.options.maximumPacketSize;
     if (limit !== undefined && packet.length > limit) {
+      this.hold(delivery, -1);
       this.options.onDropped?.(delivery, 'too-large'); // [MQTT-3.1.2-25]
       return true;
     }
     if (qos > 0) this.inflight.set(delivery.messageId!, delivery);
-    const writable = this.transport.write(packet);
-    this.options.onSent?.(delivery, packet.length);
-    return writable;
+    else this.hold(delivery, -1);
+    return this.transport.write(packet);
   }
 
   private allocateId(): number {

@@ -30,12 +30,22 @@ export interface SessionRecord {
   expiresAt: number | null;
   /** Connection id of the connection using the session, null while disconnected. */
   online: string | null;
+  /** bootId of the process that saved it: an `online` left by an earlier process is stale. */
+  boot: string;
   protocolVersion: number;
   updatedAt: Date;
 }
 
 /** Saves the state of connected persistent sessions at most this often (and on every change of subscriptions or disconnect). */
 export const SESSION_SAVE_INTERVAL_MS = 1000;
+
+export interface SessionCensus {
+  disconnected: number;
+  /** Subscriptions held by disconnected sessions. */
+  subscriptions: number;
+  /** Sessions deleted because they expired. */
+  expired: number;
+}
 
 export class SessionStore {
   private readonly dirty = new Map<string, () => SessionRecord>();
@@ -54,6 +64,7 @@ export class SessionStore {
         { name: 'pending' },
         { name: 'expiresAt', type: 'Float' },
         { name: 'online', type: 'String' },
+        { name: 'boot', type: 'String' },
         { name: 'protocolVersion', type: 'Int' },
         { name: 'updatedAt', type: 'Date' },
       ],
@@ -95,6 +106,27 @@ export class SessionStore {
   markDirty(clientId: string, snapshot: () => SessionRecord): void {
     this.dirty.set(clientId, snapshot);
     this.timer ??= setTimeout(() => this.flush(), SESSION_SAVE_INTERVAL_MS);
+  }
+
+  /**
+   * Counts the sessions of clients that are not connected, and deletes those whose expiry
+   * passed [MQTT-3.1.2-23]. Called by the $SYS updater.
+   */
+  async census(now: number, currentBoot: string): Promise<SessionCensus> {
+    const census: SessionCensus = { disconnected: 0, subscriptions: 0, expired: 0 };
+    for await (const record of this.table.search({})) {
+      const offline = record.online === null || record.online === undefined || record.boot !== currentBoot;
+      if (!offline) continue;
+      const { id } = record;
+      if (!SessionStore.live(record, now)) {
+        await this.table.delete(id);
+        census.expired++;
+        continue;
+      }
+      census.disconnected++;
+      census.subscriptions += record.subscriptions?.length ?? 0;
+    }
+    return census;
   }
 
   private flush(): void {

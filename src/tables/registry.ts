@@ -4,7 +4,7 @@
 import { server } from 'harperdb';
 import { log } from '../harper/log.js';
 import { readOnlyView } from '../harper/restView.js';
-import { ensureTable, type Attribute, type HarperTable, type TableEvent } from '../harper/tables.js';
+import { ensureTable, rowCount, type Attribute, type HarperTable, type TableEvent } from '../harper/tables.js';
 import { READABLE_FIELDS, type MessageRow } from '../messages.js';
 import { DEFAULT_HASH_CHARS, resourcePathFor, tableNameFor } from '../topics/naming.js';
 import { PrefixTree } from '../topics/prefixTree.js';
@@ -56,9 +56,10 @@ export class TopicRegistry {
     private readonly rows: HarperTable<RegistryRow>,
     private readonly restTopicPaths: boolean,
     private readonly tablesPerDatabase: number,
+    private readonly onCreated: () => void,
   ) {}
 
-  static async open(database: string, restTopicPaths: boolean, tablesPerDatabase: number): Promise<TopicRegistry> {
+  static async open(database: string, restTopicPaths: boolean, tablesPerDatabase: number, onCreated: () => void = () => undefined): Promise<TopicRegistry> {
     const rows = await ensureTable<RegistryRow>({
       database,
       table: REGISTRY_TABLE,
@@ -76,7 +77,7 @@ export class TopicRegistry {
       rest: true,
       mqtt: false,
     });
-    const registry = new TopicRegistry(database, rows, restTopicPaths, tablesPerDatabase);
+    const registry = new TopicRegistry(database, rows, restTopicPaths, tablesPerDatabase, onCreated);
     // Listen before loading, so a table another thread creates meanwhile is not missed.
     const changes = await rows.subscribe({ isCollection: true, omitCurrent: true });
     changes.on('data', (event: TableEvent<RegistryRow>) => {
@@ -95,6 +96,13 @@ export class TopicRegistry {
 
   get size(): number {
     return this.byPrefix.size;
+  }
+
+  /** Retained messages: the rows of all topic tables. */
+  retainedCount(): number {
+    let count = 0;
+    for (const { table } of this.byPrefix.values()) count += rowCount(table);
+    return count;
   }
 
   get(prefix: string): TopicTable | undefined {
@@ -129,7 +137,7 @@ export class TopicRegistry {
   private async create(prefix: string, createdBy: string): Promise<TopicTable> {
     const name = await this.freeName(prefix);
     const database = this.placement();
-    await ensureTable<MessageRow>({ database, table: name, attributes: TOPIC_TABLE_ATTRIBUTES, audit: false });
+    await ensureTable<MessageRow>({ database, table: name, attributes: TOPIC_TABLE_ATTRIBUTES, audit: false, onCreated: this.onCreated });
     const row: RegistryRow = {
       id: name,
       prefix,

@@ -5,6 +5,8 @@ import { mqttPort, unique } from './mqtt.js';
 
 export class RawClient {
   private readonly packets: Packet[] = [];
+  /** What went over the wire, both ways, for tests that check the broker's byte counts. */
+  readonly wire = { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0 };
   private waiters: Array<() => void> = [];
   readonly closed: Promise<void>;
 
@@ -14,10 +16,14 @@ export class RawClient {
   ) {
     const parser = makeParser({ protocolVersion });
     parser.on('packet', (packet) => {
+      this.wire.packetsReceived++;
       this.packets.push(packet);
       for (const wake of this.waiters.splice(0)) wake();
     });
-    socket.on('data', (data) => parser.parse(data));
+    socket.on('data', (data) => {
+      this.wire.bytesReceived += data.length;
+      parser.parse(data);
+    });
     this.closed = new Promise((resolve) => socket.on('close', () => resolve()));
   }
 
@@ -26,8 +32,8 @@ export class RawClient {
     return RawClient.connect(4, clientId, false);
   }
 
-  static async connect(protocolVersion: 4 | 5 = 4, clientId = unique('raw'), clean = true): Promise<RawClient> {
-    const socket = netConnect({ host: '127.0.0.1', port: mqttPort() });
+  static async connect(protocolVersion: 4 | 5 = 4, clientId = unique('raw'), clean = true, port = mqttPort()): Promise<RawClient> {
+    const socket = netConnect({ host: '127.0.0.1', port });
     await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const client = new RawClient(socket, protocolVersion);
     client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clean, clientId, keepalive: 30 });
@@ -37,7 +43,10 @@ export class RawClient {
   }
 
   send(packet: object): void {
-    this.socket.write(generate(packet as Packet, { protocolVersion: this.protocolVersion }));
+    const bytes = generate(packet as Packet, { protocolVersion: this.protocolVersion });
+    this.wire.packetsSent++;
+    this.wire.bytesSent += bytes.length;
+    this.socket.write(bytes);
   }
 
   /** The next received packet of this type (waits for it). */
@@ -56,5 +65,12 @@ export class RawClient {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  /** A graceful end: DISCONNECT, then the socket closes. */
+  async disconnect(): Promise<void> {
+    this.send({ cmd: 'disconnect' });
+    this.socket.end();
+    await this.closed;
   }
 }
