@@ -1,4 +1,4 @@
-// npm run --silent bench [-- --scale[=10000]] [--rounds=5] [--messages=20000]
+// npm run --silent bench [-- --scale[=10000]] [--sys] [--only-sys] [--rounds=5] [--messages=20000]
 // Runs HarperDB instances side by side in one run and prints one JSON document on stdout.
 // Progress goes to stderr; the JSON is also saved under bench/results/. Shared machines are
 // noisy: compare ratios within one run.
@@ -16,6 +16,8 @@ const args = new Map<string, string | undefined>(process.argv.slice(2).map((arg)
 const rounds = Number(args.get('rounds') ?? 5);
 const messages = Number(args.get('messages') ?? 20_000);
 const scaleCount = args.has('scale') ? Number(args.get('scale') ?? 10_000) : 0;
+const onlySys = args.has('only-sys');
+const sysOverhead = args.has('sys') || onlySys;
 
 // The same shape of topic on both paths: a table exported in schema.graphql (HarperDB's own MQTT
 // routing) and a topic served by this component.
@@ -72,14 +74,37 @@ const report: Record<string, unknown> = {
   environment: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, harperdb: '4.7.29', threads: 2, rounds, messages },
 };
 
-log.info('history off: native vs component');
-report.historyOff = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0' }, async (instance) => ({
-  ...(await compare(instance, 'history off')),
-  firstMessage: await firstMessage(instance.info.ports.mqtt),
-}));
+if (!onlySys) {
+  log.info('history off: native vs component');
+  report.historyOff = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0' }, async (instance) => ({
+    ...(await compare(instance, 'history off')),
+    firstMessage: await firstMessage(instance.info.ports.mqtt),
+  }));
 
-log.info('history on (24 h): native vs component');
-report.historyOn = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '24h' }, (instance) => compare(instance, 'history on'));
+  log.info('history on (24 h): native vs component');
+  report.historyOn = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '24h' }, (instance) => compare(instance, 'history on'));
+}
+
+if (sysOverhead) {
+  // Two instances up at once, measured in alternate rounds: $SYS refreshed every second (ten
+  // times the default rate) against $SYS off. History is off in both, to isolate the updater.
+  log.info('$SYS: sysInterval 1 vs 0');
+  report.sys = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0', MQTT_BRIDGE_SYS_INTERVAL: '1' }, (on) =>
+    withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0', MQTT_BRIDGE_SYS_INTERVAL: '0' }, async (off) => {
+      const perSecond = { sysInterval1: [] as number[], sysInterval0: [] as number[] };
+      const targets: Array<[keyof typeof perSecond, HarperInstance]> = [['sysInterval1', on], ['sysInterval0', off]];
+      for (const [, instance] of targets) await closedLoop(instance.info.ports.mqtt, COMPONENT, 2000);
+      for (let round_ = 0; round_ < rounds; round_++) {
+        for (const [key, instance] of round_ % 2 ? [...targets].reverse() : targets) {
+          const measured = await closedLoop(instance.info.ports.mqtt, COMPONENT, messages);
+          log.info({ round: round_ + 1, target: key, ...measured }, 'closed loop');
+          perSecond[key].push(measured.perSecond);
+        }
+      }
+      return { perSecond, throughputRatio: round(median(perSecond.sysInterval1) / median(perSecond.sysInterval0), 3) };
+    }),
+  );
+}
 
 if (scaleCount > 0) {
   log.info(`scale: ${scaleCount} topic tables`);

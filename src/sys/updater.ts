@@ -1,0 +1,104 @@
+// The $SYS updater. One worker thread (index 0) runs it: every `sysInterval` seconds it adds up
+// the counters of all threads, counts sessions, tables and retained messages, and writes the values
+// that changed to the `sys` table and onto the bus, where subscribers get them as retained messages.
+import type { Bus } from '../bus.js';
+import { log } from '../harper/log.js';
+import type { HarperTable } from '../harper/tables.js';
+import type { History } from '../history.js';
+import type { SessionStore } from '../session/store.js';
+import { COUNTER_NAMES, type CounterName, type Counters } from '../stats/counters.js';
+import type { TopicRegistry } from '../tables/registry.js';
+import { LoadAverage } from './load.js';
+import { sysMessage, type SysRow } from './sysTable.js';
+import { ChangedValues, LOADS, sysValues } from './tree.js';
+
+export interface SysSources {
+  table: HarperTable<SysRow>;
+  bus: Bus;
+  registry: TopicRegistry;
+  sessions: SessionStore;
+  history: History | null;
+  counters: Counters;
+  version: string;
+  bootId: string;
+}
+
+export class SysUpdater {
+  private readonly loads = new Map(Object.keys(LOADS).map((name) => [name, new LoadAverage()]));
+  private readonly changed = new ChangedValues();
+  private lastRun = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly sources: SysSources) {}
+
+  /** Refreshes now and then every `intervalSeconds`. */
+  start(intervalSeconds: number): void {
+    void this.refresh(true);
+    this.timer = setInterval(() => void this.refresh(false), intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** With the updater off, rows left by an earlier run would show stale numbers: remove them. */
+  static async clear(table: HarperTable<SysRow>): Promise<void> {
+    for await (const row of table.search({})) await table.delete(row.id);
+  }
+
+  private async refresh(first: boolean): Promise<void> {
+    if (this.running) return; // a slow refresh is still going; skip this tick
+    this.running = true;
+    try {
+      const now = Date.now();
+      const { counters, sessions, registry, history } = this.sources;
+      const census = await sessions.census(now, this.sources.bootId);
+      if (census.expired > 0) counters.add('clientsExpired', census.expired);
+      const totals = Object.fromEntries(COUNTER_NAMES.map((name) => [name, counters.total(name, now)])) as Record<CounterName, number>;
+      const elapsed = this.lastRun ? (now - this.lastRun) / 1000 : 0;
+      for (const [name, load] of this.loads) load.update(totals[LOADS[name]!], elapsed);
+      this.lastRun = now;
+      const values = sysValues(
+        {
+          version: this.sources.version,
+          uptimeSeconds: process.uptime(),
+          counters: totals,
+          clientsDisconnected: census.disconnected,
+          offlineSubscriptions: census.subscriptions,
+          retainedMessages: registry.retainedCount(),
+          topicTables: registry.size,
+          historyRows: history?.rowCount() ?? null,
+        },
+        this.loads,
+      );
+      if (first) await this.removeRowsOtherThan(values);
+      await this.write(this.changed.take(values), now);
+    } catch (error) {
+      log.error('could not refresh $SYS', error);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async write(changed: Map<string, string>, now: number): Promise<void> {
+    const { table, bus } = this.sources;
+    await Promise.all(
+      [...changed].map(async ([id, value]) => {
+        try {
+          await table.put(id, { id, value, updatedAt: new Date(now) });
+          await bus.publish(sysMessage(id, value, now));
+        } catch (error) {
+          this.changed.forget(id); // written again at the next refresh
+          throw error;
+        }
+      }),
+    );
+  }
+
+  private async removeRowsOtherThan(values: Map<string, string>): Promise<void> {
+    const { table } = this.sources;
+    for await (const row of table.search({})) if (!values.has(row.id)) await table.delete(row.id);
+  }
+}
