@@ -1,6 +1,6 @@
 // The history keeps messages for `historyTtl`, and 0 turns it off.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HarperInstance } from '../../src/cli/instance.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ownInstance } from '../helpers/instance.js';
 import { closeAll, connect, publish, record, sleep, subscribe, unique, waitFor } from '../helpers/mqtt.js';
 
 afterEach(closeAll);
@@ -15,19 +15,10 @@ describe.each([
   ['expires rows after historyTtl', '3s'],
   ['is off with historyTtl 0', '0'],
 ])('history %s', (_name, ttl) => {
-  let instance: HarperInstance;
-
-  beforeAll(async () => {
-    instance = await HarperInstance.create({ threads: 1, env: { MQTT_BRIDGE_HISTORY_TTL: ttl } });
-    await instance.start();
-  }, 180_000);
-
-  afterAll(async () => {
-    await instance?.destroy();
-  });
+  const instance = ownInstance({ threads: 1, env: { MQTT_BRIDGE_HISTORY_TTL: ttl } });
 
   it('records messages accordingly, while delivery works either way', async () => {
-    const { mqtt, http } = instance.info.ports;
+    const { mqtt, http } = instance().info.ports;
     const topic = `${unique('ttl')}/t`;
     const subscriber = await connect({ port: mqtt });
     const received = record(subscriber);

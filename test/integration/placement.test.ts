@@ -1,25 +1,16 @@
 // Topic tables spread over several databases once one holds `tablesPerDatabase` of them
 // (LMDB allows 10,000 named stores per database file).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HarperInstance } from '../../src/cli/instance.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ownInstance } from '../helpers/instance.js';
 import { closeAll, connect, publish, record, subscribe, unique, waitFor } from '../helpers/mqtt.js';
 
 afterEach(closeAll);
 
 describe('tables over several databases', () => {
-  let instance: HarperInstance;
-
-  beforeAll(async () => {
-    instance = await HarperInstance.create({ threads: 1, env: { MQTT_BRIDGE_TABLES_PER_DATABASE: '2', MQTT_BRIDGE_HISTORY_TTL: '0' } });
-    await instance.start();
-  }, 180_000);
-
-  afterAll(async () => {
-    await instance?.destroy();
-  });
+  const instance = ownInstance({ threads: 1, env: { MQTT_BRIDGE_TABLES_PER_DATABASE: '2', MQTT_BRIDGE_HISTORY_TTL: '0' } });
 
   it('puts new tables in data_topics_2, _3, ... and serves them all the same', async () => {
-    const { mqtt, http } = instance.info.ports;
+    const { mqtt, http } = instance().info.ports;
     const root = unique('spread');
     const topics = Array.from({ length: 5 }, (_, i) => `${root}/d${i}/telemetry`);
     const subscriber = await connect({ port: mqtt });

@@ -1,7 +1,8 @@
 // $SYS statistics on a real HarperDB with two worker threads and a 1-second refresh: the figures
 // must be exact for the whole process, whichever thread each client landed on.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HarperInstance } from '../../src/cli/instance.js';
+import type { MqttClient } from 'mqtt';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ownInstance } from '../helpers/instance.js';
 import { closeAll, connect, record, sleep, subscribe, unique, waitFor } from '../helpers/mqtt.js';
 import { RawClient } from '../helpers/raw.js';
 
@@ -37,18 +38,12 @@ const DOCUMENTED = [
 ].map((id) => `$SYS/broker/${id}`);
 
 describe('$SYS with two worker threads', () => {
-  let instance: HarperInstance;
+  const instance = ownInstance({ threads: 2, env: { MQTT_BRIDGE_SYS_INTERVAL: '1' } });
   let http: number;
   let mqtt: number;
 
-  beforeAll(async () => {
-    instance = await HarperInstance.create({ threads: 2, env: { MQTT_BRIDGE_SYS_INTERVAL: '1' } });
-    await instance.start();
-    ({ http, mqtt } = instance.info.ports);
-  }, 180_000);
-
-  afterAll(async () => {
-    await instance?.destroy();
+  beforeAll(() => {
+    ({ http, mqtt } = instance().info.ports);
   });
 
   async function sysValues(): Promise<Map<string, string>> {
@@ -56,6 +51,11 @@ describe('$SYS with two worker threads', () => {
     expect(response.status).toBe(200);
     const rows = (await response.json()) as Array<{ id: string; value: string }>;
     return new Map(rows.map((row) => [row.id, row.value]));
+  }
+
+  async function versionWrittenAt(): Promise<number> {
+    const row = (await (await fetch(`http://127.0.0.1:${http}/sys/broker/version`)).json()) as { updatedAt: string | number };
+    return new Date(row.updatedAt).getTime();
   }
 
   async function figure(id: string): Promise<number> {
@@ -192,6 +192,39 @@ describe('$SYS with two worker threads', () => {
     expect(await figure('clients/connected')).not.toBe(9999);
   });
 
+  it('keeps its totals when HarperDB restarts the worker threads, and counts only live clients', async () => {
+    const client = await connect({ port: mqtt });
+    await expectFigures(() => ({ 'clients/connected': 1 }));
+    const before = { received: await figure('messages/received'), bytes: await figure('bytes/received') };
+    const { operations } = instance().info.ports;
+    const { adminUser, adminPassword } = instance().info;
+    const response = await fetch(`http://127.0.0.1:${operations}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${adminUser}:${adminPassword}`).toString('base64')}` },
+      body: JSON.stringify({ operation: 'restart_service', service: 'http_workers' }),
+    });
+    expect(response.status).toBe(200);
+    const restartedAt = Date.now();
+    await waitFor(() => client.connected === false, 'the old worker to close its connections', 30_000);
+    client.end(true);
+    // The restarted threads serve again, and $SYS is refreshed by the new worker 0.
+    let again: MqttClient | undefined;
+    for (const deadline = Date.now() + 30_000; !again && Date.now() < deadline; ) {
+      again = await connect({ port: mqtt }).catch(() => sleep(200).then(() => undefined));
+    }
+    if (!again) throw new Error('MQTT did not come back after the restart');
+    // The new worker 0 writes every value at its first refresh.
+    for (const deadline = Date.now() + 30_000; (await versionWrittenAt()) < restartedAt; ) {
+      if (Date.now() > deadline) throw new Error('no $SYS refresh after the restart');
+      await sleep(200);
+    }
+    // Totals go on from where they were (a reset would start again near zero).
+    await expectFigures(() => ({ 'clients/connected': 1, 'messages/received': before.received + 1 }));
+    expect(await figure('bytes/received')).toBeGreaterThan(before.bytes);
+    await again.endAsync();
+    await expectFigures(() => ({ 'clients/connected': 0 }));
+  }, 90_000);
+
   it('serves the same figures over REST at /$SYS/ and by table name', async () => {
     const byPath = await fetch(`http://127.0.0.1:${http}/$SYS/broker/version`);
     expect(byPath.status).toBe(200);
@@ -205,19 +238,10 @@ describe('$SYS with two worker threads', () => {
 });
 
 describe('$SYS with sysInterval 0', () => {
-  let instance: HarperInstance;
-
-  beforeAll(async () => {
-    instance = await HarperInstance.create({ threads: 1, env: { MQTT_BRIDGE_SYS_INTERVAL: '0' } });
-    await instance.start();
-  }, 180_000);
-
-  afterAll(async () => {
-    await instance?.destroy();
-  });
+  const instance = ownInstance({ threads: 1, env: { MQTT_BRIDGE_SYS_INTERVAL: '0' } });
 
   it('publishes and stores nothing', async () => {
-    const { http, mqtt } = instance.info.ports;
+    const { http, mqtt } = instance().info.ports;
     const client = await connect({ port: mqtt });
     const received = record(client);
     await subscribe(client, '$SYS/#');
