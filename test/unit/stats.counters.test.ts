@@ -5,6 +5,12 @@ import { ABANDONED_MS, Counters, LIVE_MS, MAX_SLOTS, SHARED_BYTES, SharedCounter
 // the integration tests check the real thing across HarperDB's threads.
 const T0 = 1_000_000;
 
+function attached(buffer: ArrayBuffer, owner: number, now = T0): Counters {
+  const counters = new Counters();
+  counters.attach(buffer, owner, now);
+  return counters;
+}
+
 describe('Counters', () => {
   it('counts locally before attaching and keeps those counts when it attaches', () => {
     const counters = new Counters();
@@ -17,10 +23,8 @@ describe('Counters', () => {
 
   it('adds up the slots of all threads: totals, live gauges and the peak', () => {
     const buffer = new ArrayBuffer(SHARED_BYTES);
-    const a = new Counters();
-    const b = new Counters();
-    a.attach(buffer, 1, T0);
-    b.attach(buffer, 2, T0);
+    const a = attached(buffer, 1);
+    const b = attached(buffer, 2);
     a.add('clientsConnected', 2);
     a.notePeak(T0);
     b.add('clientsConnected', 3);
@@ -37,10 +41,8 @@ describe('Counters', () => {
 
   it('leaves out the gauges of a thread that stopped beating, but keeps its totals', () => {
     const buffer = new ArrayBuffer(SHARED_BYTES);
-    const live = new Counters();
-    const dead = new Counters();
-    live.attach(buffer, 1, T0);
-    dead.attach(buffer, 2, T0);
+    const live = attached(buffer, 1);
+    const dead = attached(buffer, 2);
     dead.add('clientsConnected', 4);
     dead.add('connectsTotal', 4);
     live.heartbeat(T0 + LIVE_MS + 1);
@@ -50,13 +52,11 @@ describe('Counters', () => {
 
   it('lets a new thread take a detached slot: totals carry on, gauges start at zero', () => {
     const buffer = new ArrayBuffer(SHARED_BYTES);
-    const old = new Counters();
-    old.attach(buffer, 1, T0);
+    const old = attached(buffer, 1);
     old.add('subscriptions', 2);
     old.add('publishReceived', 10);
     old.detach();
-    const restarted = new Counters();
-    restarted.attach(buffer, 2, T0 + 10);
+    const restarted = attached(buffer, 2, T0 + 10);
     expect(restarted.get('publishReceived')).toBe(10); // it got the same slot back
     expect(restarted.get('subscriptions')).toBe(0);
     expect(restarted.total('publishReceived', T0 + 10)).toBe(10);
@@ -65,15 +65,13 @@ describe('Counters', () => {
   it('takes over slots abandoned by crashed threads only when no slot is free', () => {
     const buffer = new ArrayBuffer(SHARED_BYTES);
     const crashed = Array.from({ length: MAX_SLOTS }, (_, i) => {
-      const counters = new Counters();
-      counters.attach(buffer, i + 1, T0);
+      const counters = attached(buffer, i + 1);
       counters.add('connectsTotal');
       counters.add('clientsConnected');
       return counters;
     });
     expect(() => new Counters().attach(buffer, 999, T0 + 1000)).toThrow(SharedCountersError);
-    const late = new Counters();
-    late.attach(buffer, 1000, T0 + ABANDONED_MS + 1);
+    const late = attached(buffer, 1000, T0 + ABANDONED_MS + 1);
     expect(late.get('connectsTotal')).toBe(1);
     expect(late.get('clientsConnected')).toBe(0);
     expect(late.total('connectsTotal', T0 + ABANDONED_MS + 1)).toBe(MAX_SLOTS);
