@@ -19,7 +19,6 @@ import { SysUpdater } from './sys/updater.js';
 import { versionString } from './sys/version.js';
 import { TopicRegistry } from './tables/registry.js';
 
-
 export async function startServices(config: BridgeConfig, counters: Counters): Promise<SessionServices> {
   const { database } = config;
   const bus = await Bus.open(database);
