@@ -1,7 +1,7 @@
 // The tables are useful over REST: retained rows by topic path or table name, readable listings,
 // the topic registry and the message history.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, connect, publish, unique } from '../helpers/mqtt.js';
+import { closeAll, connect, publish, sleep, unique } from '../helpers/mqtt.js';
 import { get, request } from '../helpers/rest.js';
 
 afterEach(closeAll);
@@ -33,7 +33,11 @@ describe('REST on topic tables', () => {
     const [entry] = (await get(`/mqtt_topics/?prefix=${encodeURIComponent(`${root}/dev/`)}`)).json() as Array<{ id: string; path: string }>;
     expect(entry!.path).toBe(`${root}/dev`);
     expect((await get(`/${entry!.id}/temp`)).body.toString()).toBe('{"c":21.5}');
-    const rows = (await get(`/${entry!.id}/`)).json() as Array<Record<string, unknown>>;
+    // The QoS 0 publish has no acknowledgement: wait until its row is written.
+    let rows: Array<Record<string, unknown>> = [];
+    for (const deadline = Date.now() + 5000; rows.length < 2 && Date.now() < deadline; await sleep(20)) {
+      rows = (await get(`/${entry!.id}/`)).json() as Array<Record<string, unknown>>;
+    }
     const byId = Object.fromEntries(rows.map((row) => [row.id, row]));
     expect(byId.temp).toMatchObject({
       topic: `${root}/dev/temp`,
