@@ -51,11 +51,17 @@ export async function closedLoop(port: number, target: Target, messages: number,
     }
   };
   await Promise.all(Array.from({ length: window }, worker));
-  const deadline = performance.now() + 60_000;
-  while (latencies.length < messages && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
-  const seconds = (performance.now() - start) / 1000;
-  pub.close();
-  sub.close();
+  return finish({ sub, pub, latencies, expected: messages, start, timeoutMs: 60_000 });
+}
+
+/** Waits for the deliveries (or the timeout), closes both clients and sums up. */
+async function finish(run: { sub: BenchClient; pub: BenchClient; latencies: number[]; expected: number; start: number; timeoutMs: number }): Promise<ThroughputResult> {
+  const { latencies } = run;
+  const deadline = performance.now() + run.timeoutMs;
+  while (latencies.length < run.expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  const seconds = (performance.now() - run.start) / 1000;
+  run.pub.close();
+  run.sub.close();
   return { delivered: latencies.length, perSecond: round(latencies.length / seconds, 0), latencyMs: percentiles(latencies) };
 }
 
@@ -73,10 +79,5 @@ export async function openLoop(port: number, target: Target, rate: number, secon
     pending.push(pub.publish(target.topic(i), stamp(payloadSize), 1));
   }
   await Promise.all(pending);
-  const deadline = performance.now() + 30_000;
-  while (latencies.length < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
-  const elapsed = (performance.now() - start) / 1000;
-  pub.close();
-  sub.close();
-  return { delivered: latencies.length, perSecond: round(latencies.length / elapsed, 0), latencyMs: percentiles(latencies) };
+  return finish({ sub, pub, latencies, expected: total, start, timeoutMs: 30_000 });
 }

@@ -191,9 +191,7 @@ export function installHooks(hooks: Hooks): void {
 
   const meters = new WeakMap<RawSocket, WireMeter>();
   mqtt.events.on('connection', (socket: RawSocket) => {
-    counters.add('socketsOpen');
     counters.add('socketsTotal');
-    socket.on?.('close', () => counters.add('socketsOpen', -1));
     meters.set(socket, meterSocket(socket, counters));
   });
 

@@ -5,7 +5,6 @@
 // Pure code over an ArrayBuffer, no HarperDB.
 
 export const COUNTER_NAMES = [
-  'socketsOpen',
   'socketsTotal',
   'clientsConnected',
   'clientsMaximum',
@@ -29,7 +28,7 @@ export const COUNTER_NAMES = [
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
 /** Describe the live connections of a thread: they end with it. */
-const GAUGES: readonly CounterName[] = ['socketsOpen', 'clientsConnected', 'subscriptions', 'storedMessages', 'storedBytes'];
+const GAUGES: readonly CounterName[] = ['clientsConnected', 'subscriptions', 'storedMessages', 'storedBytes'];
 /** Combined by maximum, not by sum. */
 const MAXIMA: readonly CounterName[] = ['clientsMaximum'];
 
@@ -87,10 +86,6 @@ export class Counters {
     this.slot = new Float64Array(SLOT_FIELDS);
     this.owners = null;
     this.slots = null;
-  }
-
-  get shared(): boolean {
-    return this.slots !== null;
   }
 
   add(name: CounterName, amount = 1): void {

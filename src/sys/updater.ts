@@ -44,8 +44,8 @@ export class SysUpdater {
   }
 
   /** With the updater off, rows left by an earlier run would show stale numbers: remove them. */
-  static async clear(table: HarperTable<SysRow>): Promise<void> {
-    for await (const row of table.search({})) await table.delete(row.id);
+  static clear(table: HarperTable<SysRow>): Promise<void> {
+    return deleteRowsExcept(table, new Map());
   }
 
   private async refresh(first: boolean): Promise<void> {
@@ -73,7 +73,7 @@ export class SysUpdater {
         },
         this.loads,
       );
-      if (first) await this.removeRowsOtherThan(values);
+      if (first) await deleteRowsExcept(this.sources.table, values);
       await this.write(this.changed.take(values), now);
     } catch (error) {
       log.error('could not refresh $SYS', error);
@@ -96,9 +96,9 @@ export class SysUpdater {
       }),
     );
   }
+}
 
-  private async removeRowsOtherThan(values: Map<string, string>): Promise<void> {
-    const { table } = this.sources;
-    for await (const row of table.search({})) if (!values.has(row.id)) await table.delete(row.id);
-  }
+/** Rows of values no longer published (or all, with an empty map) would show stale numbers. */
+async function deleteRowsExcept(table: HarperTable<SysRow>, keep: ReadonlyMap<string, string>): Promise<void> {
+  for await (const row of table.search({})) if (!keep.has(row.id)) await table.delete(row.id);
 }
