@@ -2,7 +2,7 @@
 // an audited table. HarperDB wakes every thread for each commit, each thread routes the message
 // to its own clients, and the audit log lets sessions that fell behind read it again.
 import { ensureTable, type HarperTable, type TableEvent } from './harper/tables.js';
-import type { BusMessage } from './messages.js';
+import { readBusMessage, type BusMessage } from './messages.js';
 
 export const BUS_TABLE = 'mqtt_bus';
 const MESSAGE_ID = 'm';
@@ -45,7 +45,7 @@ export class Bus {
     const events = await this.table.subscribe({ isCollection: true, omitCurrent: true });
     events.on('data', (event: TableEvent<BusRecord>) => {
       if (event.type !== 'message') return;
-      if (event.id === MESSAGE_ID) onMessage(event.value as BusMessage, event.localTime);
+      if (event.id === MESSAGE_ID) onMessage(readBusMessage(event.value as BusMessage), event.localTime);
       else if (event.id === CONTROL_ID) onControl(event.value as Control);
     });
   }
@@ -54,7 +54,7 @@ export class Bus {
   async *since(startTime: number): AsyncIterable<LoggedMessage> {
     for await (const event of this.table.getHistory(startTime)) {
       if (event.id === MESSAGE_ID && event.type === 'message') {
-        yield { message: event.value as BusMessage, localTime: event.localTime };
+        yield { message: readBusMessage(event.value as BusMessage), localTime: event.localTime };
       }
     }
   }

@@ -3,14 +3,18 @@ import { viewPayload, type PayloadFormat } from './topics/payload.js';
 
 export type QoS = 0 | 1 | 2;
 
-/** MQTT 5 PUBLISH properties a broker forwards to subscribers [MQTT-3.3.2-*]. */
+/**
+ * MQTT 5 PUBLISH properties a broker forwards to subscribers [MQTT-3.3.2-*], in the form they
+ * travel on the bus and are stored in tables: user properties as an ordered list of name/value
+ * pairs (MQTT allows a name more than once), so no record ever has keys chosen by a client.
+ */
 export interface ForwardedProperties {
   payloadFormatIndicator?: boolean;
   messageExpiryInterval?: number;
   contentType?: string;
   responseTopic?: string;
   correlationData?: Buffer;
-  userProperties?: Record<string, string | string[]>;
+  userProperties?: Array<[string, string]>;
 }
 
 export interface BusMessage {
@@ -26,35 +30,80 @@ export interface BusMessage {
   properties?: ForwardedProperties;
 }
 
-const FORWARDED: ReadonlyArray<keyof ForwardedProperties> = [
-  'payloadFormatIndicator',
-  'messageExpiryInterval',
-  'contentType',
-  'responseTopic',
-  'correlationData',
-  'userProperties',
-];
+/** User properties as mqtt-packet parses and generates them: repeated names hold an array. */
+type PacketUserProperties = Record<string, string | string[]>;
 
 /** The forwardable subset of incoming PUBLISH properties (topic aliases and the like stay behind). */
 export function forwardedProperties(properties: Record<string, unknown> | undefined): ForwardedProperties | undefined {
   if (!properties) return undefined;
-  let kept: Record<string, unknown> | undefined;
-  for (const key of FORWARDED) {
-    if (properties[key] !== undefined) (kept ??= {})[key] = properties[key];
-  }
-  return kept as ForwardedProperties | undefined;
+  const user = properties.userProperties as PacketUserProperties | undefined;
+  return readProperties({
+    ...properties,
+    userProperties: user ? Object.entries(user).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => [name, v])) : undefined,
+  });
+}
+
+/** Bytes as a Buffer: stored binary can come back from HarperDB as a plain Uint8Array (copied, to own it). */
+export function asBuffer(bytes: Uint8Array | string): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
 }
 
 /**
- * Properties to send with a delivery, or null when the message has expired: the expiry interval
- * counts down while the broker holds the message [MQTT-3.3.2-6].
+ * Stored properties, read field by field into plain values: a record HarperDB decodes keeps its
+ * fields behind getters (nothing to spread) and may hand binary back as a Uint8Array.
  */
-export function propertiesForDelivery(message: BusMessage, now: number): ForwardedProperties | undefined | null {
+export function readProperties(stored: unknown): ForwardedProperties | undefined {
+  if (stored == null || typeof stored !== 'object') return undefined;
+  const raw = stored as Record<string, unknown>;
+  const kept: ForwardedProperties = {};
+  if (typeof raw.payloadFormatIndicator === 'boolean') kept.payloadFormatIndicator = raw.payloadFormatIndicator;
+  if (typeof raw.messageExpiryInterval === 'number') kept.messageExpiryInterval = raw.messageExpiryInterval;
+  if (typeof raw.contentType === 'string') kept.contentType = raw.contentType;
+  if (typeof raw.responseTopic === 'string') kept.responseTopic = raw.responseTopic;
+  if (raw.correlationData instanceof Uint8Array) kept.correlationData = asBuffer(raw.correlationData);
+  if (Array.isArray(raw.userProperties) && raw.userProperties.length > 0) {
+    kept.userProperties = raw.userProperties.map((pair: unknown[]) => [String(pair[0]), String(pair[1])]);
+  }
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
+
+/** A message as another thread or a table hands it back, with plain Buffers and properties. */
+export function readBusMessage(stored: BusMessage): BusMessage {
+  const message: BusMessage = {
+    topic: stored.topic,
+    payload: asBuffer(stored.payload),
+    qos: stored.qos,
+    retain: stored.retain,
+    clientId: stored.clientId,
+    timestamp: stored.timestamp,
+  };
+  const properties = readProperties(stored.properties);
+  if (properties) message.properties = properties;
+  return message;
+}
+
+/**
+ * PUBLISH properties for a delivery, as mqtt-packet takes them, or null when the message has
+ * expired: the expiry interval counts down while the broker holds the message [MQTT-3.3.2-6].
+ */
+export function propertiesForDelivery(message: BusMessage, now: number): Record<string, unknown> | undefined | null {
   const properties = message.properties;
-  if (properties?.messageExpiryInterval === undefined) return properties;
-  const remaining = properties.messageExpiryInterval - Math.floor((now - message.timestamp) / 1000);
-  if (remaining <= 0) return null;
-  return { ...properties, messageExpiryInterval: remaining };
+  if (!properties) return undefined;
+  const packet: Record<string, unknown> = { ...properties };
+  if (properties.messageExpiryInterval !== undefined) {
+    const remaining = properties.messageExpiryInterval - Math.floor((now - message.timestamp) / 1000);
+    if (remaining <= 0) return null;
+    packet.messageExpiryInterval = remaining;
+  }
+  if (properties.userProperties) {
+    const user: PacketUserProperties = {};
+    for (const [name, value] of properties.userProperties) {
+      const previous = user[name];
+      user[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+    }
+    packet.userProperties = user;
+  }
+  return packet;
 }
 
 /** A row of a topic table (the retained message) or of the history table. */
@@ -94,13 +143,14 @@ export function messageRow(message: BusMessage): MessageRow {
 export function messageFromRow(row: MessageRow): BusMessage {
   const message: BusMessage = {
     topic: row.topic,
-    payload: Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data as Uint8Array),
+    payload: asBuffer(row.data),
     qos: row.qos,
     retain: true,
     clientId: row.clientId,
     timestamp: row.timestamp instanceof Date ? row.timestamp.getTime() : Number(row.timestamp),
   };
-  if (row.properties) message.properties = row.properties;
+  const properties = readProperties(row.properties);
+  if (properties) message.properties = properties;
   return message;
 }
 

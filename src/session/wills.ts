@@ -1,6 +1,7 @@
 // Last wills, kept in `mqtt_wills` while their client is connected so that a will survives a
 // crashed worker thread or HarperDB process and is published when the thread or process restarts.
 import { ensureTable, type HarperTable } from '../harper/tables.js';
+import { asBuffer, readProperties } from '../messages.js';
 import type { WillMessage } from './connect.js';
 
 export const WILLS_TABLE = 'mqtt_wills';
@@ -85,8 +86,9 @@ export class WillStore {
       if (!mine) continue;
       // Copied field by field: nested objects of HarperDB records cannot be spread.
       const stored = record.will;
-      const will: WillMessage = { topic: stored.topic, payload: Buffer.from(stored.payload), qos: stored.qos, retain: stored.retain };
-      if (stored.properties) will.properties = stored.properties;
+      const will: WillMessage = { topic: stored.topic, payload: asBuffer(stored.payload), qos: stored.qos, retain: stored.retain };
+      const properties = readProperties(stored.properties);
+      if (properties) will.properties = properties;
       yield { clientId: record.id, will, username: record.username };
     }
   }

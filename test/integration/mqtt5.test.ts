@@ -1,37 +1,59 @@
 // MQTT 5 clients: properties pass through, subscription options, reason codes.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, connect, publish, quietPeriod, record, subscribe, unique, waitFor } from '../helpers/mqtt.js';
+import { closeAll, connect, connectOnThread, publish, quietPeriod, record, subscribe, unique, waitFor } from '../helpers/mqtt.js';
 
 afterEach(closeAll);
 
 const v5 = { protocolVersion: 5 as const };
 
+const properties = (topic: string) => ({
+  contentType: 'application/json',
+  userProperties: { source: 'test', n: ['1', '2'] },
+  responseTopic: `${topic}/reply`,
+  correlationData: Buffer.from([0, 1, 0xfe, 0xff]),
+  payloadFormatIndicator: true,
+  messageExpiryInterval: 3600,
+});
+
+function expectForwarded(received: Record<string, unknown>, topic: string): void {
+  expect(received.contentType).toBe('application/json');
+  expect(received.userProperties).toEqual({ source: 'test', n: ['1', '2'] });
+  expect(received.responseTopic).toBe(`${topic}/reply`);
+  expect([...(received.correlationData as Buffer)]).toEqual([0, 1, 0xfe, 0xff]);
+  expect(received.payloadFormatIndicator).toBe(true);
+  expect(received.messageExpiryInterval).toBeGreaterThan(3590);
+}
+
 describe('MQTT 5', () => {
-  it('forwards publish properties to subscribers', async () => {
+  // [subscriber thread, publisher thread]: messages decoded on another thread come back as
+  // HarperDB records, which once lost user properties and binary types on the way.
+  const threadPairs: Array<[number, number]> = [
+    [0, 1],
+    [1, 0],
+    [0, 0],
+  ];
+
+  it.each(threadPairs)('forwards publish properties live (subscriber on thread %i, publisher on %i)', async (subscriberThread, publisherThread) => {
     const topic = `${unique('v5')}/props`;
-    const subscriber = await connect(v5);
+    const subscriber = await connectOnThread(subscriberThread, v5);
     const received = record(subscriber);
     await subscribe(subscriber, topic, { qos: 1 });
-    const publisher = await connect(v5);
-    await publish(publisher, topic, '{"x":1}', {
-      qos: 1,
-      properties: {
-        contentType: 'application/json',
-        userProperties: { source: 'test', n: ['1', '2'] },
-        responseTopic: `${topic}/reply`,
-        correlationData: Buffer.from('corr'),
-        payloadFormatIndicator: true,
-        messageExpiryInterval: 3600,
-      },
-    });
+    const publisher = await connectOnThread(publisherThread, v5);
+    await publish(publisher, topic, '{"x":1}', { qos: 1, properties: properties(topic) });
     await waitFor(() => received.length === 1, 'the message');
-    const properties = received[0]!.packet.properties!;
-    expect(properties.contentType).toBe('application/json');
-    expect(properties.userProperties).toEqual({ source: 'test', n: ['1', '2'] });
-    expect(properties.responseTopic).toBe(`${topic}/reply`);
-    expect(Buffer.from(properties.correlationData as Buffer).toString()).toBe('corr');
-    expect(properties.payloadFormatIndicator).toBe(true);
-    expect(properties.messageExpiryInterval).toBeGreaterThan(3590);
+    expectForwarded(received[0]!.packet.properties!, topic);
+  });
+
+  it.each(threadPairs)('keeps publish properties on the retained message (subscriber on thread %i, publisher on %i)', async (subscriberThread, publisherThread) => {
+    const topic = `${unique('v5')}/kept`;
+    const publisher = await connectOnThread(publisherThread, v5);
+    await publish(publisher, topic, '{"x":1}', { qos: 1, retain: true, properties: properties(topic) });
+    const subscriber = await connectOnThread(subscriberThread, v5);
+    const received = record(subscriber);
+    await subscribe(subscriber, topic, { qos: 1 });
+    await waitFor(() => received.length === 1, 'the retained message');
+    expect(received[0]!.retain).toBe(true);
+    expectForwarded(received[0]!.packet.properties!, topic);
   });
 
   it('does not send a message to its publisher with No Local', async () => {
