@@ -31,7 +31,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   const publisher = new Publisher(registry, retained, bus, history);
   const sessions = await SessionStore.open(database);
   const wills = await WillStore.open(database, workerIndex, bootId);
-  const router = new Router();
+  const router = new Router((subscriber, error) => log.error('could not deliver a message to', subscriber.clientId, error));
   await bus.listen(
     (message, localTime) => router.route(message, localTime),
     (notice) => router.control(notice),

@@ -35,6 +35,9 @@ export function messageKey(message: BusMessage): string {
 }
 
 export class Router {
+  /** `onOfferFailed`: a client whose delivery threw; the message still reaches every other client. */
+  constructor(private readonly onOfferFailed: (subscriber: Subscriber, error: unknown) => void = () => undefined) {}
+
   private readonly trie = new FilterTrie<Subscription>();
   private readonly connected = new Map<string, Set<Subscriber>>();
   /** Bus position of the last message routed on this thread. */
@@ -80,8 +83,16 @@ export class Router {
       if (list) list.push(subscription);
       else grouped.set(subscription.subscriber, [subscription]);
     });
-    if (grouped) for (const [subscriber, subscriptions] of grouped) subscriber.offer(message, localTime, subscriptions);
-    else if (first) first.subscriber.offer(message, localTime, [first]);
+    if (grouped) for (const [subscriber, subscriptions] of grouped) this.offer(subscriber, message, localTime, subscriptions);
+    else if (first) this.offer(first.subscriber, message, localTime, [first]);
+  }
+
+  private offer(subscriber: Subscriber, message: BusMessage, localTime: number, matching: Subscription[]): void {
+    try {
+      subscriber.offer(message, localTime, matching);
+    } catch (error) {
+      this.onOfferFailed(subscriber, error);
+    }
   }
 
   control(notice: Control): void {

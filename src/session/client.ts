@@ -99,7 +99,10 @@ export class ClientSession implements Subscriber {
         counters.add('storedMessages', messages);
         counters.add('storedBytes', bytes);
       },
-      onDropped: () => counters.add('publishDropped'),
+      onDropped: (delivery, reason, error) => {
+        counters.add('publishDropped');
+        if (reason === 'unencodable') log.error('could not encode', delivery.message.topic, 'for', info.clientId, error);
+      },
     });
     this.sessionPresent = !info.cleanStart && services.sessions.existsSync(info.clientId);
     if (info.cleanStart) void services.sessions.delete(info.clientId).catch(() => undefined);

@@ -30,7 +30,7 @@ export interface OutboxOptions {
   maximumPacketSize?: number;
   /** Changes in what the outbox holds (queued or awaiting acknowledgement), for $SYS store figures. */
   onHeld?(messages: number, payloadBytes: number): void;
-  onDropped?(delivery: Delivery, reason: 'expired' | 'too-large' | 'queue-full'): void;
+  onDropped?(delivery: Delivery, reason: 'expired' | 'too-large' | 'queue-full' | 'unencodable', error?: unknown): void;
 }
 
 const MAX_PACKET_ID = 65535;
@@ -165,19 +165,27 @@ export class Outbox {
       delivery.messageId ??= this.allocateId();
       this.reserved.delete(delivery.messageId);
     }
-    const packet = generate(
-      {
-        cmd: 'publish',
-        topic: message.topic,
-        payload: message.payload,
-        qos,
-        retain: delivery.retain,
-        dup: delivery.dup ?? false,
-        messageId: qos > 0 ? delivery.messageId : undefined,
-        properties: this.options.protocolVersion === 5 ? properties : undefined,
-      } as Parameters<typeof generate>[0],
-      { protocolVersion: this.options.protocolVersion as 3 | 4 | 5 },
-    );
+    let packet: Buffer;
+    try {
+      packet = generate(
+        {
+          cmd: 'publish',
+          topic: message.topic,
+          payload: message.payload,
+          qos,
+          retain: delivery.retain,
+          dup: delivery.dup ?? false,
+          messageId: qos > 0 ? delivery.messageId : undefined,
+          properties: this.options.protocolVersion === 5 ? properties : undefined,
+        } as Parameters<typeof generate>[0],
+        { protocolVersion: this.options.protocolVersion as 3 | 4 | 5 },
+      );
+    } catch (error) {
+      // One message that cannot be encoded must not stall the queue behind it.
+      this.hold(delivery, -1);
+      this.options.onDropped?.(delivery, 'unencodable', error);
+      return true;
+    }
     const limit = this.options.maximumPacketSize;
     if (limit !== undefined && packet.length > limit) {
       this.hold(delivery, -1);

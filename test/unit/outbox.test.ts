@@ -133,6 +133,19 @@ describe('Outbox', () => {
     expect(socket.packets).toHaveLength(1);
   });
 
+  it('drops a message it cannot encode and goes on with the next', () => {
+    const socket = new FakeSocket(5);
+    const dropped: string[] = [];
+    const outbox = new Outbox(socket, { protocolVersion: 5, maxInflight: 20, maxQueued: 100, onDropped: (_d, reason) => dropped.push(reason) });
+    // mqtt-packet copies binary properties with Buffer#copy, which a plain Uint8Array lacks.
+    const bad = { correlationData: new Uint8Array([1]) as Buffer };
+    outbox.push(delivery(message('t', 'bad', 1, { properties: bad })));
+    outbox.push(delivery(message('t', 'good', 1)));
+    expect(dropped).toEqual(['unencodable']);
+    expect(socket.packets.map((p) => (p as { payload: Buffer }).payload.toString())).toEqual(['good']);
+    expect(outbox.inflightCount).toBe(1);
+  });
+
   it('reports when the queue is full and releases waiters as it empties', async () => {
     const socket = new FakeSocket(4);
     const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 1, maxQueued: 4 });

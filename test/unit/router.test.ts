@@ -48,6 +48,21 @@ describe('Router', () => {
     expect(router.lastLocalTime).toBe(10);
   });
 
+  it('still offers to the other clients when one of them throws', () => {
+    const failures: string[] = [];
+    const router = new Router((subscriber) => failures.push(subscriber.clientId));
+    const broken = new Client('broken');
+    broken.offer = () => {
+      throw new Error('boom');
+    };
+    const a = new Client('a');
+    const b = new Client('b');
+    for (const s of [subscription(a, 'x'), subscription(broken, 'x'), subscription(b, 'x')]) router.add(s);
+    router.route(message('x', 'm'), 1);
+    expect(failures).toEqual(['broken']);
+    expect([a.offers.length, b.offers.length]).toEqual([1, 1]);
+  });
+
   it('stops offering after a subscription is removed', () => {
     const router = new Router();
     const a = new Client('a');
