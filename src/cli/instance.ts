@@ -1,7 +1,7 @@
 // A throw-away HarperDB with this component loaded, on free ports, with its own HOME and root
 // folder (tests and benchmarks). Fixture apps can be installed next to the component.
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -122,8 +122,38 @@ export class HarperInstance {
     await this.start(env);
   }
 
+  /** The entries HarperDB logged at error level (with their stack lines), oldest first. */
+  loggedErrors(limit = 20): string[] {
+    let text: string;
+    try {
+      text = readFileSync(join(this.options.rootPath, 'log', 'hdb.log'), 'utf8');
+    } catch {
+      return [];
+    }
+    const entries: string[] = [];
+    let current: string[] | null = null;
+    for (const line of text.split('\n')) {
+      if (/^\d{4}-\d\d-\d\dT/.test(line)) {
+        if (current) entries.push(current.join('\n'));
+        current = line.includes('[error]') ? [line] : null;
+      } else current?.push(line);
+    }
+    if (current) entries.push(current.join('\n'));
+    return entries.slice(0, limit);
+  }
+
+  /**
+   * Stops HarperDB and removes its folder, first printing what it logged at error level, since
+   * the log goes with the folder. Set KEEP_HARPER=1 to keep the folder (logs, data).
+   */
   async destroy(): Promise<void> {
     await this.stop();
+    const errors = this.loggedErrors();
+    if (errors.length > 0) process.stderr.write(`HarperDB (${this.baseDir}) logged errors:\n${errors.join('\n')}\n`);
+    if (process.env.KEEP_HARPER) {
+      process.stderr.write(`KEEP_HARPER: kept ${this.baseDir}\n`);
+      return;
+    }
     rmSync(this.baseDir, { recursive: true, force: true });
   }
 }

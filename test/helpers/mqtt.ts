@@ -56,7 +56,11 @@ export function record(client: MqttClient): Received[] {
 
 export async function subscribe(client: MqttClient, filter: string | string[], options: { qos?: 0 | 1 | 2; nl?: boolean; rap?: boolean; rh?: number } = {}): Promise<number[]> {
   const granted = await client.subscribeAsync(filter, { qos: options.qos ?? 0, nl: options.nl, rap: options.rap, rh: options.rh } as never);
-  return granted.map((g) => g.qos);
+  const codes = granted.map((g) => g.qos);
+  // A refused filter would otherwise show up later as a message that never came (tests of
+  // refusals use RawClient and read the SUBACK themselves).
+  if (codes.some((code) => code >= 0x80)) throw new Error(`SUBACK refused ${JSON.stringify(filter)}: ${codes.join(', ')}`);
+  return codes;
 }
 
 export function publish(client: MqttClient, topic: string, payload: string | Buffer, options: IClientPublishOptions = {}) {
