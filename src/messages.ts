@@ -96,7 +96,7 @@ export function propertiesForDelivery(message: BusMessage, now: number): Record<
     packet.messageExpiryInterval = remaining;
   }
   if (properties.userProperties) {
-    const user: PacketUserProperties = {};
+    const user: PacketUserProperties = Object.create(null); // a name like __proto__ stays a name
     for (const [name, value] of properties.userProperties) {
       const previous = user[name];
       user[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];

@@ -51,6 +51,13 @@ describe('PUBLISH properties', () => {
     expect(propertiesForDelivery(message, message.timestamp)).toEqual(forwarded);
   });
 
+  it('sends any user property name as a name, __proto__ included', () => {
+    const message: BusMessage = { topic: 't', payload: Buffer.alloc(0), qos: 0, retain: false, clientId: 'c', timestamp: 0, properties: { userProperties: [['__proto__', 'x']] } };
+    const user = propertiesForDelivery(message, 0)!.userProperties as Record<string, string>;
+    expect(Object.getOwnPropertyNames(user)).toEqual(['__proto__']);
+    expect(user['__proto__']).toBe('x');
+  });
+
   it('reads stored properties from a decoded record: getters, Uint8Array bytes', () => {
     const stored = decodedRecord({
       contentType: 'text/plain',
