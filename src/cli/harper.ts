@@ -13,7 +13,8 @@ export interface Ports {
   operations: number;
   mqtt: number;
   mqtts: number;
-  replication: number;
+  /** Replication's WebSocket port; null: no replication listener. */
+  replication: number | null;
   /** Replication's TLS port; HarperDB reads it only from harperdb-config.yaml. */
   replicationSecure: number | null;
 }
@@ -35,15 +36,6 @@ export interface HarperOptions {
   /** Node options for the HarperDB process (worker threads inherit them), e.g. --cpu-prof. */
   nodeArgs?: string[];
 }
-
-export const DEFAULT_PORTS: Ports = {
-  http: 9926,
-  operations: 9925,
-  mqtt: 1883,
-  mqtts: 8883,
-  replication: 9933,
-  replicationSecure: null,
-};
 
 export function harperBin(): string {
   // The package's exports hide bin/ and package.json; its main file sits at the package root.
@@ -67,8 +59,9 @@ function harperEnv(options: HarperOptions): NodeJS.ProcessEnv {
     OPERATIONSAPI_NETWORK_PORT: String(options.ports.operations),
     MQTT_NETWORK_PORT: String(options.ports.mqtt),
     MQTT_NETWORK_SECUREPORT: String(options.ports.mqtts),
-    REPLICATION_PORT: String(options.ports.replication),
   };
+  if (options.ports.replication !== null) env.REPLICATION_PORT = String(options.ports.replication);
+  else delete env.REPLICATION_PORT;
   if (options.threads !== undefined) env.THREADS_COUNT = String(options.threads);
   return env;
 }
@@ -98,14 +91,22 @@ export async function install(options: HarperOptions): Promise<void> {
 }
 
 /**
- * Settings HarperDB takes only from its config file: no inspector on 9229 and no shared
- * replication TLS port, so several instances (tests, benchmarks, `npm start`) can run side by side.
+ * Writes the ports and thread count into the root's harperdb-config.yaml on every start (HarperDB
+ * reads most of them from the environment only at install), with no inspector on 9229 and no
+ * shared replication TLS port, so several instances (tests, benchmarks, `npm start`) run side by side.
  */
 export function configure(options: HarperOptions): void {
   const file = join(options.rootPath, 'harperdb-config.yaml');
   const document = parseDocument(readFileSync(file, 'utf8'));
+  const { ports } = options;
   document.setIn(['threads', 'debug'], false);
-  document.setIn(['replication', 'securePort'], options.ports.replicationSecure);
+  if (options.threads !== undefined) document.setIn(['threads', 'count'], options.threads);
+  document.setIn(['http', 'port'], ports.http);
+  document.setIn(['operationsApi', 'network', 'port'], ports.operations);
+  document.setIn(['mqtt', 'network', 'port'], ports.mqtt);
+  document.setIn(['mqtt', 'network', 'securePort'], ports.mqtts);
+  document.setIn(['replication', 'port'], ports.replication);
+  document.setIn(['replication', 'securePort'], ports.replicationSecure);
   writeFileSync(file, document.toString());
 }
 
@@ -158,6 +159,21 @@ export async function waitUntilReady(port: number, child: ChildProcess, timeoutM
     if (successes === 0) await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`HarperDB's MQTT port ${port} did not become ready within ${timeoutMs} ms`);
+}
+
+/** Waits until HarperDB's HTTP port answers (for instances whose MQTT is expected to refuse clients). */
+export async function waitForHttp(port: number, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`HarperDB exited with code ${child.exitCode} while starting`);
+    try {
+      await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`HarperDB's HTTP port ${port} did not answer within ${timeoutMs} ms`);
 }
 
 /** SIGINT (HarperDB shuts down its threads), then SIGKILL if it takes too long. */

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configure, install, run, stop, waitUntilReady, type HarperOptions, type Ports } from './harper.js';
+import { configure, install, run, stop, waitForHttp, waitUntilReady, type HarperOptions, type Ports } from './harper.js';
 
 export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -18,7 +18,7 @@ export interface InstanceInfo {
   threads: number;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
@@ -86,7 +86,8 @@ export class HarperInstance {
     return this.child?.pid;
   }
 
-  async start(env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<void> {
+  /** `ready`: 'mqtt' waits until the component serves MQTT, 'http' only until HarperDB answers HTTP. */
+  async start(env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = [], ready: 'mqtt' | 'http' = 'mqtt'): Promise<void> {
     this.output = '';
     this.child = run({ ...this.options, env: { ...this.options.env, ...env }, nodeArgs }, PROJECT_DIR);
     const keep = (chunk: Buffer) => {
@@ -96,7 +97,8 @@ export class HarperInstance {
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
     try {
-      await waitUntilReady(this.options.ports.mqtt, this.child);
+      if (ready === 'mqtt') await waitUntilReady(this.options.ports.mqtt, this.child);
+      else await waitForHttp(this.options.ports.http, this.child);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- HarperDB output ---\n${this.output.slice(-6000)}`);
     }
@@ -122,14 +124,18 @@ export class HarperInstance {
     await this.start(env);
   }
 
+  /** HarperDB's log file as it is now ('' before it exists). */
+  logFile(): string {
+    try {
+      return readFileSync(join(this.options.rootPath, 'log', 'hdb.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
   /** The entries HarperDB logged at error level (with their stack lines), oldest first. */
   loggedErrors(limit = 20): string[] {
-    let text: string;
-    try {
-      text = readFileSync(join(this.options.rootPath, 'log', 'hdb.log'), 'utf8');
-    } catch {
-      return [];
-    }
+    const text = this.logFile();
     const entries: string[] = [];
     let current: string[] | null = null;
     for (const line of text.split('\n')) {

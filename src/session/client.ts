@@ -226,7 +226,7 @@ export class ClientSession implements Subscriber {
     try {
       const committed = this.services.publisher.publish(inbound, this.access);
       if (qos === 0) {
-        committed.catch((error) => this.refused(error, topic));
+        committed.catch((error) => void this.refused(error, topic));
         return true;
       }
       await committed;
@@ -236,13 +236,25 @@ export class ClientSession implements Subscriber {
     }
   }
 
-  private refused(error: unknown, topic: string): boolean {
-    if (!(error instanceof PublishRefused)) throw error;
+  /**
+   * A PUBLISH that was not accepted. MQTT 5 answers QoS 1/2 with a reason code (HarperDB sends
+   * 0x90 for `false`). MQTT 3.1.1 has no way to refuse a PUBLISH, so the connection is closed
+   * [MQTT-4.8.0-1], as Mosquitto does for ACL denials: the returned promise never settles, so
+   * HarperDB sends no PUBACK that would claim the message was kept.
+   */
+  private refused(error: unknown, topic: string): boolean | Promise<boolean> {
     this.services.counters.add('publishDropped');
-    log.debug(`refused PUBLISH from ${this.clientId} to ${JSON.stringify(topic.slice(0, 200))}: ${error.message}`);
-    // MQTT 3.1.1 has no way to refuse a PUBLISH: an invalid topic name closes the connection [MQTT-4.8.0-1].
-    if (error.reason === 'invalid-topic' && this.info.protocolVersion !== 5) this.transport.close();
-    return false;
+    const reason = error instanceof PublishRefused ? error.message : `not accepted (${(error as Error)?.message ?? error})`;
+    const shown = JSON.stringify(topic.length > 200 ? topic.slice(0, 200) + '...' : topic);
+    const closing = this.info.protocolVersion !== 5 || !(error instanceof PublishRefused);
+    const line = `refused PUBLISH from client ${JSON.stringify(this.clientId)} to ${shown}: ${reason}`;
+    if (!closing) {
+      log.debug(line);
+      return false;
+    }
+    log.warn(`${line}; closing the connection`);
+    this.transport.close();
+    return new Promise<boolean>(() => undefined);
   }
 
   // ---- delivery to the client ----

@@ -9,7 +9,7 @@ import type { HarperUser } from '../authorize.js';
 import { log } from '../harper/log.js';
 import type { Counters } from '../stats/counters.js';
 import { FrameCounter, isPublish, publishPayloadBytes } from '../stats/wire.js';
-import type { ConnectPacket } from './connect.js';
+import { ConnectRefused, type ConnectPacket } from './connect.js';
 import type { PublishPacket, SubscribeRequest } from './client.js';
 import type { Transport } from './outbox.js';
 
@@ -177,6 +177,17 @@ function guarded<T>(what: string, action: () => T, fallback: T): T {
     log.error(`error handling ${what}`, error);
     return fallback;
   }
+}
+
+/**
+ * Refuses every CONNECT with "server unavailable" (the component cannot serve, e.g. its
+ * configuration is invalid), rather than leaving clients to HarperDB's stock routing.
+ */
+export function refuseAllClients(reason: string): void {
+  const mqtt = harperMqtt();
+  mqtt.authorizeClient = (packet) => {
+    throw new ConnectRefused(reason, packet.protocolVersion === 5 ? 0x88 : 0x03);
+  };
 }
 
 export function installHooks(hooks: Hooks): void {

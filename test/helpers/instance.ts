@@ -3,11 +3,11 @@
 import { afterAll, beforeAll } from 'vitest';
 import { HarperInstance } from '../../src/cli/instance.js';
 
-export function ownInstance(options: Parameters<typeof HarperInstance.create>[0]): () => HarperInstance {
+export function ownInstance(options: Parameters<typeof HarperInstance.create>[0], ready: 'mqtt' | 'http' = 'mqtt'): () => HarperInstance {
   let instance: HarperInstance | undefined;
   beforeAll(async () => {
     instance = await HarperInstance.create(options);
-    await instance.start();
+    await instance.start({}, [], ready);
   }, 180_000);
   afterAll(async () => {
     await instance?.destroy();
