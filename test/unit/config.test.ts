@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, envName, parseDuration, resolveConfig } from '../../src/config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, DEFAULTS, envName, parseDuration, readConfigSection, resolveConfig } from '../../src/config.js';
 
 describe('resolveConfig', () => {
   it('has defaults that work', () => {
@@ -51,5 +52,22 @@ describe('parseDuration', () => {
 
   it.each([-1, 'x', '5w', '', null, NaN])('refuses %j', (input) => {
     expect(parseDuration(input)).toBeNull();
+  });
+});
+
+describe('documentation of the options', () => {
+  const shipped = readConfigSection(new URL('../../config.yaml', import.meta.url).pathname) as Record<string, unknown>;
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+  it('config.yaml lists every option, with its default value', () => {
+    expect(Object.keys(shipped).sort()).toEqual(Object.keys(DEFAULTS).sort());
+    expect(resolveConfig(shipped, {})).toEqual(DEFAULTS);
+  });
+
+  it('the README names every option and its environment variable', () => {
+    for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
+      expect(readme).toContain(`\`${key}\``);
+      expect(readme).toContain(`\`${envName(key)}\``);
+    }
   });
 });
