@@ -2,6 +2,7 @@
 // MQTT_BRIDGE_* environment variables. Resolved once at start into a typed, validated object.
 import { readFileSync, existsSync } from 'node:fs';
 import { parse } from 'yaml';
+import { checkSharedTables, parseRule, RuleError, type TopicRule } from './rules/rule.js';
 
 export interface BridgeConfig {
   /** HarperDB database that holds topic tables and the component's own tables. */
@@ -21,6 +22,16 @@ export interface BridgeConfig {
    * LMDB allows 10,000 named stores per database file, shared with every other table there.
    */
   tablesPerDatabase: number;
+  /** Table rules: topics matching a pattern share one table (see docs/topics-and-tables.md). */
+  topicRules: TopicRule[];
+  /** New topic tables one client may create per second, on average... */
+  tableCreationRate: number;
+  /** ...and at once. */
+  tableCreationBurst: number;
+  /** Topic tables the whole broker may have; 0: no limit. */
+  maxTopicTables: number;
+  /** Warn when this many topic tables sit side by side under one parent level; 0: never. */
+  fanOutWarning: number;
 }
 
 export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
@@ -31,13 +42,18 @@ export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
   maxQueued: 1000,
   restTopicPaths: true,
   tablesPerDatabase: 5000,
+  topicRules: [],
+  tableCreationRate: 10,
+  tableCreationBurst: 100,
+  maxTopicTables: 10_000,
+  fanOutWarning: 1000,
 });
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-type Kind = 'name' | 'duration' | 'positiveInt' | 'boolean';
+type Kind = 'name' | 'duration' | 'positiveInt' | 'count' | 'rate' | 'boolean' | 'rules';
 const KINDS: Record<keyof BridgeConfig, Kind> = {
   database: 'name',
   historyTtl: 'duration',
@@ -46,6 +62,11 @@ const KINDS: Record<keyof BridgeConfig, Kind> = {
   maxQueued: 'positiveInt',
   restTopicPaths: 'boolean',
   tablesPerDatabase: 'positiveInt',
+  topicRules: 'rules',
+  tableCreationRate: 'rate',
+  tableCreationBurst: 'positiveInt',
+  maxTopicTables: 'count',
+  fanOutWarning: 'count',
 };
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -59,9 +80,10 @@ export function parseDuration(value: unknown): number | null {
   return Number(match[1]) * UNIT_SECONDS[match[2] || 's']!;
 }
 
-function coerce(key: keyof BridgeConfig, value: unknown, origin: string): string | number | boolean {
+function coerce(key: keyof BridgeConfig, value: unknown, origin: string, database: string): unknown {
   const fail = (expected: string) =>
     new ConfigError(`${origin}: ${key} must be ${expected}, got ${JSON.stringify(value)}`);
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   switch (KINDS[key]) {
     case 'name':
       if (typeof value === 'string' && /^[A-Za-z0-9_]+$/.test(value)) return value;
@@ -71,16 +93,43 @@ function coerce(key: keyof BridgeConfig, value: unknown, origin: string): string
       if (seconds === null) throw fail('a duration in seconds or like "30s", "15m", "24h", "7d" (0 turns it off)');
       return seconds;
     }
-    case 'positiveInt': {
-      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-      if (typeof n === 'number' && Number.isInteger(n) && n > 0) return n;
+    case 'positiveInt':
+      if (typeof number === 'number' && Number.isInteger(number) && number > 0) return number;
       throw fail('a positive integer');
-    }
+    case 'count':
+      if (typeof number === 'number' && Number.isInteger(number) && number >= 0) return number;
+      throw fail('a whole number (0 turns it off)');
+    case 'rate':
+      if (typeof number === 'number' && Number.isFinite(number) && number > 0) return number;
+      throw fail('a positive number (per second)');
+    case 'rules':
+      return parseRules(typeof value === 'string' ? parseYamlText(value, origin, key) : value, origin, database);
     case 'boolean':
       if (typeof value === 'boolean') return value;
       if (value === 'true' || value === '1') return true;
       if (value === 'false' || value === '0') return false;
       throw fail('true or false');
+  }
+}
+
+function parseYamlText(text: string, origin: string, key: string): unknown {
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new ConfigError(`${origin}: ${key} must be YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+function parseRules(value: unknown, origin: string, database: string): TopicRule[] {
+  if (value == null) return [];
+  if (!Array.isArray(value)) throw new ConfigError(`${origin}: topicRules must be a list of rules (pattern, table, columns)`);
+  try {
+    const rules = value.map((raw, i) => parseRule(raw, `${origin}: topicRules[${i}]`, database));
+    checkSharedTables(rules);
+    return rules;
+  } catch (error) {
+    if (error instanceof RuleError) throw new ConfigError(error.message.startsWith(origin) ? error.message : `${origin}: ${error.message}`);
+    throw error;
   }
 }
 
@@ -100,10 +149,12 @@ export function resolveConfig(section: unknown, env: NodeJS.ProcessEnv): BridgeC
     }
   }
   const config: Record<string, unknown> = { ...DEFAULTS };
+  // Rules default to the configured database, so it is resolved first (KINDS lists it first).
   for (const key of Object.keys(KINDS) as Array<keyof BridgeConfig>) {
-    if (fromFile[key] !== undefined) config[key] = coerce(key, fromFile[key], 'config.yaml mqttBridge');
+    const database = config.database as string;
+    if (fromFile[key] !== undefined) config[key] = coerce(key, fromFile[key], 'config.yaml mqttBridge', database);
     const fromEnv = env[envName(key)];
-    if (fromEnv !== undefined && fromEnv !== '') config[key] = coerce(key, fromEnv, envName(key));
+    if (fromEnv !== undefined && fromEnv !== '') config[key] = coerce(key, fromEnv, envName(key), database);
   }
   return config as unknown as BridgeConfig;
 }

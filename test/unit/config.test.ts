@@ -71,3 +71,32 @@ describe('documentation of the options', () => {
     }
   });
 });
+
+describe('table rules and creation limits', () => {
+  it('reads rules from config.yaml, defaulting their database to the configured one', () => {
+    const config = resolveConfig({ database: 'iot', topicRules: [{ pattern: 'org/+org/devices/+device/+metric', table: 'device_metrics', columns: { temperature: 'Float' } }] }, {});
+    expect(config.topicRules).toHaveLength(1);
+    expect(config.topicRules[0]).toMatchObject({ table: 'device_metrics', database: 'iot', columns: { temperature: { type: 'Float', field: 'temperature' } } });
+  });
+
+  it('takes rules from MQTT_BRIDGE_TOPIC_RULES as YAML or JSON', () => {
+    const config = resolveConfig(undefined, { MQTT_BRIDGE_TOPIC_RULES: '[{"pattern": "+site/logs/#path", "table": "site_logs"}]' });
+    expect(config.topicRules[0]!.pattern.names).toEqual(['site', 'path']);
+  });
+
+  it.each([
+    [{ topicRules: [{ pattern: 'a/+x', table: 'ok' }, { pattern: 'b/+y', table: 'mqtt_x' }] }, 'config.yaml mqttBridge: topicRules[1]: (b/+y) table "mqtt_x" is reserved'],
+    [{ topicRules: { pattern: 'a/+x' } }, 'config.yaml mqttBridge: topicRules must be a list of rules'],
+    [{ topicRules: [{ pattern: 'a/+x', table: 't' }, { pattern: 'b/+y', table: 't', columns: { x: 'Int' } }] }, 'config.yaml mqttBridge: rules for table data.t disagree on "x"'],
+    [{ tableCreationRate: 0 }, 'tableCreationRate must be a positive number (per second), got 0'],
+    [{ maxTopicTables: -1 }, 'maxTopicTables must be a whole number (0 turns it off), got -1'],
+  ])('refuses %j naming the entry', (section, message) => {
+    expect(() => resolveConfig(section, {})).toThrow(message);
+  });
+
+  it('names the variable when the environment gives bad rules', () => {
+    expect(() => resolveConfig(undefined, { MQTT_BRIDGE_TOPIC_RULES: '[{"pattern": "a/b", "table": "t"}]' })).toThrow(
+      'MQTT_BRIDGE_TOPIC_RULES: topicRules[0]: pattern "a/b": a pattern needs at least one wildcard',
+    );
+  });
+});
