@@ -14,38 +14,65 @@ import type { SessionServices } from './session/client.js';
 import { SessionStore } from './session/store.js';
 import { WillStore } from './session/wills.js';
 import { HEARTBEAT_MS, SHARED_BYTES, type Counters } from './stats/counters.js';
+import { Overload } from './stats/overload.js';
 import { openSysTable, sysRetainedSource } from './sys/sysTable.js';
 import { SysUpdater } from './sys/updater.js';
 import { versionString } from './sys/version.js';
+import { TopicPaths } from './rest/topicPaths.js';
+import { registerRulesApi } from './rules/rulesApi.js';
+import { RuleStore } from './rules/ruleStore.js';
+import { CreationBudgets } from './tables/creationBudget.js';
 import { TopicRegistry } from './tables/registry.js';
+
+/** How often creation budgets that refilled are forgotten. */
+const BUDGET_SWEEP_MS = 60_000;
+/** First topic levels served over REST when maxTopicTables sets no bound. */
+const MAX_REST_ROOTS = 10_000;
 
 export async function startServices(config: BridgeConfig, counters: Counters): Promise<SessionServices> {
   const { database } = config;
   const bus = await Bus.open(database);
   shareCounters(counters, bus);
-  const registry = await TopicRegistry.open(database, config.restTopicPaths, config.tablesPerDatabase, () => counters.add('tablesCreated'));
+  const registry = await TopicRegistry.open(database, {
+    tablesPerDatabase: config.tablesPerDatabase,
+    maxTables: config.maxTopicTables,
+    fanOutWarning: config.fanOutWarning,
+    onCreated: () => counters.add('tablesCreated'),
+    onRefused: () => counters.add('tablesRefused'),
+  });
+  const rules = await RuleStore.open(database, config.topicRules);
   const sysTable = openSysTable();
-  const retained = new RetainedStore(registry);
+  let paths: TopicPaths | undefined;
+  const retained = new RetainedStore(registry, rules, (topic) => paths?.note(topic));
   retained.addSource(sysRetainedSource(sysTable));
+  if (config.restTopicPaths) paths = await TopicPaths.open(database, retained, registry, config.maxTopicTables || MAX_REST_ROOTS);
+  registerRulesApi(rules, retained);
   const history = config.historyTtl > 0 ? await History.open(database, config.historyTtl) : null;
-  const publisher = new Publisher(registry, retained, bus, history);
+  const publisher = new Publisher(retained, bus, history);
   const sessions = await SessionStore.open(database);
   const wills = await WillStore.open(database, workerIndex, bootId);
   const router = new Router((subscriber, error) => log.error('could not deliver a message to', subscriber.clientId, error));
+  const overload = new Overload(counters);
+  overload.start();
   await bus.listen(
-    (message, localTime) => router.route(message, localTime),
+    (message, localTime) => {
+      overload.routed(localTime);
+      router.route(message, localTime);
+    },
     (notice) => router.control(notice),
   );
   await publishOrphanWills(wills, publisher);
   // One thread writes $SYS for the whole process.
   if (workerIndex === 0) {
     if (config.sysInterval > 0) {
-      new SysUpdater({ table: sysTable, bus, registry, sessions, history, counters, version: versionString(), bootId }).start(config.sysInterval);
+      new SysUpdater({ table: sysTable, bus, registry, retained, rules, sessions, history, counters, version: versionString(), bootId }).start(config.sysInterval);
     } else {
       await SysUpdater.clear(sysTable);
     }
   }
-  return { config, router, registry, publisher, retained, bus, sessions, wills, counters };
+  const budgets = new CreationBudgets(config.tableCreationRate, config.tableCreationBurst);
+  setInterval(() => budgets.sweep(), BUDGET_SWEEP_MS).unref();
+  return { config, router, registry, publisher, retained, bus, sessions, wills, counters, budgets, overload };
 }
 
 /** Moves this thread's counters into memory all threads share, so $SYS covers the whole process. */

@@ -3,6 +3,7 @@
 // after `historyTtl` seconds.
 import { server } from 'harperdb';
 import { readOnlyView } from './harper/restView.js';
+import { WriteBatch } from './harper/batch.js';
 import { ensureTable, entryCount, type HarperTable } from './harper/tables.js';
 import { workerIndex } from './harper/thread.js';
 import { historyId } from './historyId.js';
@@ -12,8 +13,14 @@ export const HISTORY_TABLE = 'mqtt_history';
 
 export class History {
   private sequence = 0;
+  /** Rows of one event-loop turn are written in one transaction. */
+  private readonly batch: WriteBatch<[string, MessageRow]>;
 
-  private constructor(private readonly table: HarperTable<MessageRow>) {}
+  private constructor(private readonly table: HarperTable<MessageRow>) {
+    this.batch = new WriteBatch((rows, context) => {
+      for (const [id, row] of rows) void table.put(id, row, context);
+    });
+  }
 
   static async open(database: string, ttlSeconds: number): Promise<History> {
     const table = await ensureTable<MessageRow>({
@@ -46,7 +53,8 @@ export class History {
     return entryCount(this.table);
   }
 
+  /** Resolves once the row is committed. */
   record(message: BusMessage): Promise<unknown> {
-    return this.table.put(historyId(message.timestamp, workerIndex, this.sequence++), messageRow(message));
+    return this.batch.add([historyId(message.timestamp, workerIndex, this.sequence++), messageRow(message)]);
   }
 }

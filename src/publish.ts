@@ -1,12 +1,12 @@
-// Accepting a PUBLISH: find (or create) the topic's table, set or clear the retained row, put the
-// message on the bus for every thread's subscribers, and record it in the history.
+// Accepting a PUBLISH: set or clear the retained row (creating the topic's table if it is the
+// first retained message there), put the message on the bus for every thread's subscribers, and
+// record it in the history.
 import type { Access } from './authorize.js';
 import type { Bus } from './bus.js';
 import type { History } from './history.js';
 import type { BusMessage, ForwardedProperties, QoS } from './messages.js';
-import type { RetainedStore } from './retained.js';
-import type { TopicRegistry } from './tables/registry.js';
-import { splitTopic } from './topics/naming.js';
+import type { RetainedPlace, RetainedStore } from './retained.js';
+import type { CreationBudget } from './tables/creationBudget.js';
 import { isSysTopic, topicNameProblem } from './topics/validate.js';
 
 export interface Inbound {
@@ -18,7 +18,7 @@ export interface Inbound {
   properties?: ForwardedProperties;
 }
 
-export type RefusalReason = 'invalid-topic' | 'sys-topic' | 'not-authorized';
+export type RefusalReason = 'invalid-topic' | 'sys-topic' | 'not-authorized' | 'quota-exceeded';
 
 export class PublishRefused extends Error {
   constructor(
@@ -39,24 +39,35 @@ export function publishProblem(topic: string): PublishRefused | null {
 
 export class Publisher {
   constructor(
-    private readonly registry: TopicRegistry,
     private readonly retained: RetainedStore,
     private readonly bus: Bus,
     private readonly history: History | null,
   ) {}
 
   /**
-   * Resolves once every write is committed. The writes start before the first await when the
-   * topic's table is already known, so messages of one client keep their order.
+   * True when publishing `inbound` first has to create a table (a retained message under a prefix
+   * that has none yet): the caller keeps its later messages behind it, so that none overtakes it.
    */
-  async publish(inbound: Inbound, access: Access): Promise<void> {
+  mustWait(inbound: Inbound): boolean {
+    return inbound.retain && inbound.payload.length > 0 && this.retained.placeOf(inbound.topic) === null;
+  }
+
+  /**
+   * Resolves once every write is committed. When no table has to be created, the writes start
+   * before the first await, so messages of one client keep their order.
+   */
+  async publish(inbound: Inbound, access: Access, budget?: CreationBudget): Promise<void> {
     const refused = publishProblem(inbound.topic);
     if (refused) throw refused;
-    const { prefix, row } = splitTopic(inbound.topic);
-    if (!access.allows(this.registry.nameFor(prefix), 'insert')) {
+    if (!access.allows(this.retained.tableName(inbound.topic), 'insert')) {
       throw new PublishRefused('not-authorized', `not allowed to publish to ${inbound.topic}`);
     }
-    const table = this.registry.get(prefix) ?? (await this.registry.ensure(prefix, inbound.clientId));
+    let place: RetainedPlace | null = null;
+    if (inbound.retain) {
+      place = this.retained.placeOf(inbound.topic);
+      // Nothing is written (nor delivered) until the table exists, so a refusal refuses it all.
+      if (!place && inbound.payload.length > 0) place = await this.retained.prepare(inbound.topic, inbound.clientId, budget);
+    }
     const message: BusMessage = {
       topic: inbound.topic,
       payload: inbound.payload,
@@ -67,7 +78,7 @@ export class Publisher {
     };
     if (inbound.properties) message.properties = inbound.properties;
     const writes: Array<Promise<unknown>> = [];
-    if (message.retain) writes.push(this.retained.set(table, row, message));
+    if (place) writes.push(this.retained.write(place, message));
     writes.push(this.bus.publish(message));
     if (this.history) writes.push(this.history.record(message));
     await Promise.all(writes);

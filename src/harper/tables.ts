@@ -40,7 +40,8 @@ export interface HarperTable<T extends object = Record<string, unknown>> {
   readonly tableName: string;
   readonly databaseName: string;
   get(id: string): Promise<T | undefined> | T | undefined;
-  put(id: string, record: T): Promise<unknown>;
+  /** With a context whose transaction is open, the write joins that transaction. */
+  put(id: string, record: T, context?: object): Promise<unknown>;
   delete(id: string): Promise<unknown>;
   publish(id: string, message: object): Promise<unknown>;
   search(query: object): AsyncIterable<T>;

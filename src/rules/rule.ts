@@ -54,6 +54,10 @@ export function parseRule(raw: unknown, where: string, defaultDatabase: string):
   const table = definition.table;
   if (typeof table !== 'string' || !TABLE_NAME.test(table)) throw label('table must be a name of letters, digits and _ , starting with a letter');
   if (table === 'mqtt' || table.startsWith('mqtt_') || table === 'sys') throw label(`table "${table}" is reserved (mqtt, mqtt_* and sys are this component's own)`);
+  const first = pattern.levels[0]!;
+  if (first.kind === 'literal' && first.value === table) {
+    throw label(`table "${table}" would take the REST path /${table}/ that serves the topics under ${table}/; name it differently (e.g. ${table}_data)`);
+  }
   const database = definition.database ?? defaultDatabase;
   if (typeof database !== 'string' || !/^[A-Za-z0-9_]+$/.test(database)) throw label('database must be a name of letters, digits and underscores');
   for (const name of pattern.names) if (ROW_FIELDS.has(name)) throw label(`level name "${name}" is a field every row has; choose another`);

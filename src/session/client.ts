@@ -7,14 +7,15 @@ import type { BridgeConfig } from '../config.js';
 import { log } from '../harper/log.js';
 import { bootId } from '../harper/thread.js';
 import { forwardedProperties, type BusMessage, type QoS } from '../messages.js';
-import { PublishRefused, type Publisher } from '../publish.js';
+import { PublishRefused, type Inbound, type Publisher, type RefusalReason } from '../publish.js';
+import type { Overload } from '../stats/overload.js';
+import type { CreationBudget, CreationBudgets } from '../tables/creationBudget.js';
 import type { RetainedStore } from '../retained.js';
 import { messageKey, type Router, type Subscriber, type Subscription } from '../router.js';
 import type { Bus } from '../bus.js';
 import type { Counters } from '../stats/counters.js';
 import type { TopicRegistry } from '../tables/registry.js';
 import { topicMatches } from '../topics/match.js';
-import { prefixForFilter, splitTopic } from '../topics/naming.js';
 import { isSysTopic, topicFilterProblem } from '../topics/validate.js';
 import type { ConnectInfo } from './connect.js';
 import { Outbox, type Delivery, type Transport } from './outbox.js';
@@ -31,6 +32,8 @@ export interface SessionServices {
   sessions: SessionStore;
   wills: WillStore;
   counters: Counters;
+  budgets: CreationBudgets;
+  overload: Overload;
 }
 
 export interface SubscribeRequest {
@@ -62,6 +65,19 @@ interface ReplayPlan {
 
 const clampQos = (qos: number): QoS => (qos >= 2 ? 2 : qos >= 1 ? 1 : 0);
 const RECENT_QOS2_IDS = 64;
+/**
+ * A client's publishes being written at once. A flood from one client then waits in its own
+ * queue and socket, not in the write queue every other client's messages pass through.
+ */
+const WRITING_AT_ONCE = 64;
+/** MQTT 5 PUBACK/PUBREC reason codes for refused messages [MQTT-3.4.2.1]. */
+const REFUSAL_CODES: Record<RefusalReason, number> = {
+  'invalid-topic': 0x90,
+  'sys-topic': 0x87,
+  'not-authorized': 0x87,
+  'quota-exceeded': 0x97,
+};
+const UNSPECIFIED_ERROR = 0x80;
 const TAKEOVER_WAIT_MS = 2000;
 const RETAINED_ECHO_MS = 5000;
 
@@ -80,6 +96,13 @@ export class ClientSession implements Subscriber {
   private replayRead = 0;
   private closed = false;
   private evictedByCleanStart = false;
+  /** New topic tables this client id may still create (kept across its connections). */
+  private readonly budget: { budget: CreationBudget; warned: boolean };
+  /** Publishes not started yet, in the order they came; how many are being written; whether one is creating its table. */
+  private readonly pipeline: Array<{ inbound: Inbound; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private writing = 0;
+  private creatingTable = false;
+  private readingPaused = false;
 
   constructor(
     private readonly info: ConnectInfo,
@@ -89,6 +112,7 @@ export class ClientSession implements Subscriber {
   ) {
     this.clientId = info.clientId;
     this.access = new Access(user, services.config.database);
+    this.budget = services.budgets.for(info.clientId);
     const { counters } = services;
     this.outbox = new Outbox(transport, {
       protocolVersion: info.protocolVersion,
@@ -131,10 +155,7 @@ export class ClientSession implements Subscriber {
     const filter = request.topic;
     // Shared subscriptions are not supported; the filter is refused rather than misread.
     if (topicFilterProblem(filter) || filter.startsWith('$share/')) return undefined;
-    if (!isSysTopic(filter)) {
-      const prefix = prefixForFilter(filter);
-      if (prefix !== null) await this.services.registry.ensure(prefix, this.clientId);
-    }
+    // Nothing is created for a subscription: tables appear when retained messages are stored.
     if (this.closed) return undefined;
     const qos = clampQos(request.qos);
     const existing = this.subscriptions.get(filter);
@@ -202,7 +223,7 @@ export class ClientSession implements Subscriber {
 
   // ---- PUBLISH from the client ----
 
-  /** false makes HarperDB answer an MQTT 5 QoS 1/2 PUBLISH with reason 0x90. */
+  /** Resolves once the message is accepted; a refusal answers (or closes) itself and never resolves. */
   async publish(packet: PublishPacket): Promise<boolean> {
     const v5 = this.info.protocolVersion === 5;
     // Topic aliases are not offered (HarperDB's CONNACK announces no Topic Alias Maximum), so an
@@ -215,7 +236,7 @@ export class ClientSession implements Subscriber {
       this.recentQos2.push(packet.messageId);
       if (this.recentQos2.length > RECENT_QOS2_IDS) this.recentQos2.shift();
     }
-    const inbound = {
+    const inbound: Inbound = {
       topic,
       payload: packet.payload ?? Buffer.alloc(0),
       qos,
@@ -223,38 +244,87 @@ export class ClientSession implements Subscriber {
       clientId: this.clientId,
       properties: v5 ? forwardedProperties(packet.properties) : undefined,
     };
+    const accepted = this.inOrder(inbound);
+    if (qos === 0) {
+      accepted.catch((error) => void this.refused(error, topic, qos, packet.messageId));
+      return true;
+    }
     try {
-      const committed = this.services.publisher.publish(inbound, this.access);
-      if (qos === 0) {
-        committed.catch((error) => void this.refused(error, topic));
-        return true;
-      }
-      await committed;
+      await accepted;
       return true;
     } catch (error) {
-      return this.refused(error, topic);
+      return this.refused(error, topic, qos, packet.messageId);
     }
   }
 
   /**
-   * A PUBLISH that was not accepted. MQTT 5 answers QoS 1/2 with a reason code (HarperDB sends
-   * 0x90 for `false`). MQTT 3.1.1 has no way to refuse a PUBLISH, so the connection is closed
-   * [MQTT-4.8.0-1], as Mosquitto does for ACL denials: the returned promise never settles, so
-   * HarperDB sends no PUBACK that would claim the message was kept.
+   * Publishes in the order the client sent them [MQTT-4.6.0-5], with at most WRITING_AT_ONCE of a
+   * client's publishes being written at a time (one while the broker is overloaded): HarperDB
+   * parses a whole socket chunk (thousands of small packets) before a paused socket stops, so the
+   * bound is kept here. A publish that must first create its table holds back the ones behind it.
+   * While any wait, the socket is not read.
    */
-  private refused(error: unknown, topic: string): boolean | Promise<boolean> {
-    this.services.counters.add('publishDropped');
-    const reason = error instanceof PublishRefused ? error.message : `not accepted (${(error as Error)?.message ?? error})`;
-    const shown = JSON.stringify(topic.length > 200 ? topic.slice(0, 200) + '...' : topic);
-    const closing = this.info.protocolVersion !== 5 || !(error instanceof PublishRefused);
-    const line = `refused PUBLISH from client ${JSON.stringify(this.clientId)} to ${shown}: ${reason}`;
-    if (!closing) {
-      log.debug(line);
-      return false;
+  private inOrder(inbound: Inbound): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pipeline.push({ inbound, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const { publisher, overload } = this.services;
+    // While deliveries fall behind somewhere, each client gets one message written at a time.
+    const limit = overload.overloaded ? 1 : WRITING_AT_ONCE;
+    while (this.pipeline.length > 0 && this.writing < limit && !this.creatingTable) {
+      const { inbound, resolve, reject } = this.pipeline.shift()!;
+      const createsTable = publisher.mustWait(inbound);
+      if (createsTable) this.creatingTable = true;
+      this.writing++;
+      // The writes start in this call (or, for a new table, once it exists, with nothing started behind it).
+      publisher.publish(inbound, this.access, this.budget.budget).then(resolve, reject).finally(() => {
+        this.writing--;
+        if (createsTable) this.creatingTable = false;
+        this.pump();
+      });
     }
-    log.warn(`${line}; closing the connection`);
-    this.transport.close();
-    return new Promise<boolean>(() => undefined);
+    const backlog = this.pipeline.length > 0;
+    if (backlog && !this.readingPaused) {
+      this.readingPaused = true;
+      this.transport.pause();
+    } else if (!backlog && this.readingPaused) {
+      this.readingPaused = false;
+      this.transport.resume();
+    }
+  }
+
+  /**
+   * A PUBLISH that was not accepted. MQTT 5 QoS 1/2 gets PUBACK/PUBREC with the reason code,
+   * written here (HarperDB could only say 0x90). MQTT 3.1.1 has no way to refuse a PUBLISH, so
+   * the connection is closed [MQTT-4.8.0-1], as Mosquitto does for ACL denials. Either way the
+   * returned promise never settles, so HarperDB sends no acknowledgement of its own.
+   */
+  private refused(error: unknown, topic: string, qos: QoS, messageId: number | undefined): Promise<boolean> {
+    this.services.counters.add('publishDropped');
+    const refusal = error instanceof PublishRefused ? error : null;
+    const reason = refusal ? refusal.message : `not accepted (${(error as Error)?.message ?? error})`;
+    const shown = JSON.stringify(topic.length > 200 ? topic.slice(0, 200) + '...' : topic);
+    const line = `refused PUBLISH from client ${JSON.stringify(this.clientId)} to ${shown}: ${reason}`;
+    const settlesNever = new Promise<boolean>(() => undefined);
+    if (this.info.protocolVersion !== 5) {
+      log.warn(`${line}; closing the connection (MQTT 3.1.1 cannot refuse a PUBLISH)`);
+      this.transport.close();
+      return settlesNever;
+    }
+    if (refusal?.reason === 'quota-exceeded') {
+      if (!this.budget.warned) log.warn(`${line} (logged once per client)`);
+      this.budget.warned = true;
+    } else if (refusal) log.debug(line);
+    else log.warn(line);
+    if (qos > 0 && messageId !== undefined) {
+      const reasonCode = refusal ? REFUSAL_CODES[refusal.reason] : UNSPECIFIED_ERROR;
+      this.transport.write(generate({ cmd: qos === 2 ? 'pubrec' : 'puback', messageId, reasonCode }, { protocolVersion: 5 }));
+    }
+    return settlesNever;
   }
 
   // ---- delivery to the client ----
@@ -315,7 +385,7 @@ export class ClientSession implements Subscriber {
 
   private mayRead(topic: string): boolean {
     if (this.access.unrestricted || isSysTopic(topic)) return true;
-    return this.access.allows(this.services.registry.nameFor(splitTopic(topic).prefix), 'read');
+    return this.access.allows(this.services.retained.tableName(topic), 'read');
   }
 
   private room(): Promise<void> {

@@ -73,6 +73,10 @@ interface RawSocket {
   readyState?: number;
   once?(event: string, listener: () => void): void;
   on?(event: string, listener: (data: Buffer) => void): void;
+  pause?(): void;
+  resume?(): void;
+  /** A `ws` WebSocket's TCP socket. */
+  _socket?: { pause?(): void; resume?(): void };
 }
 
 /** What one connection sends and receives, counted for $SYS. */
@@ -109,6 +113,8 @@ export function transportFor(socket: RawSocket): Transport {
       get closed() {
         return socket.destroyed === true;
       },
+      pause: () => socket.pause?.(),
+      resume: () => socket.resume?.(),
     };
   }
   // MQTT over WebSocket: `ws` has no 'drain' event, so poll its buffer.
@@ -125,6 +131,9 @@ export function transportFor(socket: RawSocket): Transport {
     get closed() {
       return socket.readyState !== 1;
     },
+    // `ws` reads from the TCP socket beneath it.
+    pause: () => socket._socket?.pause?.(),
+    resume: () => socket._socket?.resume?.(),
   };
 }
 

@@ -9,6 +9,9 @@ export interface Transport {
   onDrain(callback: () => void): void;
   close(): void;
   readonly closed: boolean;
+  /** Stops reading the client's packets (back-pressure on a publisher), until `resume`. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface Delivery {

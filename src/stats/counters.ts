@@ -23,14 +23,16 @@ export const COUNTER_NAMES = [
   'storedMessages',
   'storedBytes',
   'tablesCreated',
+  'tablesRefused',
+  'routingLagMs',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
 /** Describe the live connections of a thread: they end with it. */
-const GAUGES: readonly CounterName[] = ['clientsConnected', 'subscriptions', 'storedMessages', 'storedBytes'];
+const GAUGES: readonly CounterName[] = ['clientsConnected', 'subscriptions', 'storedMessages', 'storedBytes', 'routingLagMs'];
 /** Combined by maximum, not by sum. */
-const MAXIMA: readonly CounterName[] = ['clientsMaximum'];
+const MAXIMA: readonly CounterName[] = ['clientsMaximum', 'routingLagMs'];
 
 const INDEX = Object.fromEntries(COUNTER_NAMES.map((name, i) => [name, i + 1])) as Record<CounterName, number>;
 const HEARTBEAT = 0;
@@ -90,6 +92,11 @@ export class Counters {
 
   add(name: CounterName, amount = 1): void {
     this.slot[INDEX[name]]! += amount;
+  }
+
+  /** Sets a gauge of this thread. */
+  set(name: CounterName, value: number): void {
+    this.slot[INDEX[name]] = value;
   }
 
   /** This thread's own value. */

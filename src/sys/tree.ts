@@ -1,6 +1,7 @@
 // The $SYS tree: Mosquitto 2.0's topic names and value formats, computed from the figures the
 // updater gathers. Ids are the topic below `$SYS/`. Pure code, no HarperDB.
 import type { CounterName } from '../stats/counters.js';
+import type { FanOutReport } from '../tables/fanOut.js';
 import { LOAD_PERIODS, type LoadAverage, type LoadPeriod } from './load.js';
 
 export interface SysFigures {
@@ -14,6 +15,10 @@ export interface SysFigures {
   offlineSubscriptions: number;
   retainedMessages: number;
   topicTables: number;
+  /** Table rules in force. */
+  tableRules: number;
+  /** Parents with more sibling topic tables than `fanOutWarning`, largest first. */
+  fanOut: FanOutReport[];
   /** null when the history is off. */
   historyRows: number | null;
 }
@@ -66,6 +71,11 @@ export function sysValues(figures: SysFigures, loads: ReadonlyMap<string, LoadAv
   }
   values.set('broker/tables/count', whole(figures.topicTables));
   values.set('broker/tables/created', whole(c.tablesCreated));
+  values.set('broker/tables/refused', whole(c.tablesRefused));
+  values.set('broker/tables/rules', whole(figures.tableRules));
+  const [largest] = figures.fanOut;
+  values.set('broker/tables/fanout/count', whole(figures.fanOut.length));
+  values.set('broker/tables/fanout/largest', largest ? `${largest.tables} tables under ${largest.parent}; rule: ${largest.suggestedPattern}` : 'none');
   if (figures.historyRows !== null) values.set('broker/tables/history/rows', whole(figures.historyRows));
   return values;
 }

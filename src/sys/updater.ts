@@ -7,6 +7,8 @@ import type { HarperTable } from '../harper/tables.js';
 import type { History } from '../history.js';
 import type { SessionStore } from '../session/store.js';
 import { COUNTER_NAMES, type CounterName, type Counters } from '../stats/counters.js';
+import type { RetainedStore } from '../retained.js';
+import type { RuleStore } from '../rules/ruleStore.js';
 import type { TopicRegistry } from '../tables/registry.js';
 import { LoadAverage } from './load.js';
 import { sysMessage, type SysRow } from './sysTable.js';
@@ -16,6 +18,8 @@ export interface SysSources {
   table: HarperTable<SysRow>;
   bus: Bus;
   registry: TopicRegistry;
+  retained: RetainedStore;
+  rules: RuleStore;
   sessions: SessionStore;
   history: History | null;
   counters: Counters;
@@ -53,7 +57,7 @@ export class SysUpdater {
     this.running = true;
     try {
       const now = Date.now();
-      const { counters, sessions, registry, history } = this.sources;
+      const { counters, sessions, registry, retained, rules, history } = this.sources;
       const census = await sessions.census(now, this.sources.bootId);
       if (census.expired > 0) counters.add('clientsExpired', census.expired);
       const totals = Object.fromEntries(COUNTER_NAMES.map((name) => [name, counters.total(name, now)])) as Record<CounterName, number>;
@@ -67,8 +71,10 @@ export class SysUpdater {
           counters: totals,
           clientsDisconnected: census.disconnected,
           offlineSubscriptions: census.subscriptions,
-          retainedMessages: registry.retainedCount(),
+          retainedMessages: retained.count(),
           topicTables: registry.size,
+          tableRules: rules.current.size,
+          fanOut: registry.fanOutReports(),
           historyRows: history?.rowCount() ?? null,
         },
         this.loads,

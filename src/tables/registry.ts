@@ -1,20 +1,25 @@
-// The topic-table registry: which table holds which topic prefix. It is a table itself
-// (`mqtt_topics`), so every worker thread and every restart learns all topic tables, and
-// each thread registers them as HarperDB resources before it serves a client.
+// The topic-table registry of the one-table-per-level mapping: which table holds the retained
+// messages of which topic prefix. It is a table itself (`mqtt_topics`), so every worker thread and
+// every restart learns all topic tables. A table is created when the first retained message of its
+// prefix is stored: subscriptions and non-retained messages need none.
 import { server } from 'harperdb';
 import { log } from '../harper/log.js';
+import { workerIndex } from '../harper/thread.js';
 import { readOnlyView } from '../harper/restView.js';
 import { ensureTable, rowCount, type Attribute, type HarperTable, type TableEvent } from '../harper/tables.js';
 import { READABLE_FIELDS, type MessageRow } from '../messages.js';
+import { PublishRefused } from '../publish.js';
 import { DEFAULT_HASH_CHARS, resourcePathFor, tableNameFor } from '../topics/naming.js';
 import { PrefixTree } from '../topics/prefixTree.js';
+import { Semaphore, type CreationBudget } from './creationBudget.js';
+import { FanOut, type FanOutReport } from './fanOut.js';
 import { claim } from './ownership.js';
 
 export interface TopicTable {
   prefix: string;
   name: string;
   database: string;
-  /** REST/MQTT resource path, null when only the table name reaches it. */
+  /** The topic path a REST client uses (`a/b/c`), null when HarperDB's router cannot represent it. */
   path: string | null;
   table: HarperTable<MessageRow>;
 }
@@ -31,21 +36,34 @@ interface RegistryRow {
 export const REGISTRY_TABLE = 'mqtt_topics';
 
 /**
- * Topic tables declare only their key. Every declared attribute is a metadata entry HarperDB
- * re-reads on every thread whenever any table is created, so with thousands of topic tables the
- * rows' other fields (topic, payload, qos, ...) stay undeclared: stored, listed and selectable,
- * but not usable in query conditions (the mqtt_history table is for queries).
+ * Topic tables declare only their key (a string: row ids like `42` stay text). Every declared
+ * attribute is a metadata entry HarperDB re-reads on every thread whenever any table is created, so
+ * with thousands of topic tables the rows' other fields (topic, payload, qos, ...) stay undeclared:
+ * stored, listed and selectable, but not usable in query conditions (table rules and the
+ * mqtt_history table are for queries).
  */
-export const TOPIC_TABLE_ATTRIBUTES: Attribute[] = [{ name: 'id', isPrimaryKey: true }];
+export const TOPIC_TABLE_ATTRIBUTES: Attribute[] = [{ name: 'id', type: 'String', isPrimaryKey: true }];
 
 // Hash lengths tried in turn when a hashed table name already belongs to another prefix.
 const HASH_LENGTHS = [DEFAULT_HASH_CHARS, 16, 24, 64];
+/** HarperDB creates tables one at a time anyway; more at once only queue inside it. */
+const CONCURRENT_CREATIONS = 2;
 
-type ResourceEntry = { Resource: { tableName?: string } };
+export interface RegistryOptions {
+  tablesPerDatabase: number;
+  /** 0: no limit. */
+  maxTables: number;
+  fanOutWarning: number;
+  onCreated?(): void;
+  /** A table was refused (cap or a client's budget). */
+  onRefused?(): void;
+}
 
 export class TopicRegistry {
   private readonly byPrefix = new Map<string, TopicTable>();
   private readonly creating = new Map<string, Promise<TopicTable>>();
+  private readonly creations = new Semaphore(CONCURRENT_CREATIONS);
+  private readonly fanOut: FanOut;
   readonly tree = new PrefixTree<TopicTable>();
 
   /** Topic tables per database, to spread them over databases (see `tablesPerDatabase`). */
@@ -54,12 +72,12 @@ export class TopicRegistry {
   private constructor(
     private readonly database: string,
     private readonly rows: HarperTable<RegistryRow>,
-    private readonly restTopicPaths: boolean,
-    private readonly tablesPerDatabase: number,
-    private readonly onCreated: () => void,
-  ) {}
+    private readonly options: RegistryOptions,
+  ) {
+    this.fanOut = new FanOut(options.fanOutWarning);
+  }
 
-  static async open(database: string, restTopicPaths: boolean, tablesPerDatabase: number, onCreated: () => void = () => undefined): Promise<TopicRegistry> {
+  static async open(database: string, options: RegistryOptions): Promise<TopicRegistry> {
     const rows = await ensureTable<RegistryRow>({
       database,
       table: REGISTRY_TABLE,
@@ -77,7 +95,7 @@ export class TopicRegistry {
       rest: true,
       mqtt: false,
     });
-    const registry = new TopicRegistry(database, rows, restTopicPaths, tablesPerDatabase, onCreated);
+    const registry = new TopicRegistry(database, rows, options);
     // Listen before loading, so a table another thread creates meanwhile is not missed.
     const changes = await rows.subscribe({ isCollection: true, omitCurrent: true });
     changes.on('data', (event: TableEvent<RegistryRow>) => {
@@ -90,7 +108,7 @@ export class TopicRegistry {
       await registry.adopt(row);
       count++;
     }
-    log.info(`registered ${count} topic tables from ${database}.${REGISTRY_TABLE}`);
+    log.debug(`registered ${count} topic tables from ${database}.${REGISTRY_TABLE}`);
     return registry;
   }
 
@@ -105,17 +123,37 @@ export class TopicRegistry {
     return count;
   }
 
+  /** Parents with more sibling tables than `fanOutWarning`, largest first. */
+  fanOutReports(): FanOutReport[] {
+    return this.fanOut.over();
+  }
+
   get(prefix: string): TopicTable | undefined {
     return this.byPrefix.get(prefix);
   }
 
-  /** The table for `prefix`, created (and announced to all threads) on first use. */
-  ensure(prefix: string, createdBy: string): Promise<TopicTable> {
+  all(): IterableIterator<TopicTable> {
+    return this.byPrefix.values();
+  }
+
+  /**
+   * The table for `prefix`, created (and announced to all threads) on first use. A new table is
+   * refused (PublishRefused 'quota-exceeded') when the broker holds `maxTables` or the client's
+   * budget is spent; `budget` is undefined for the broker's own messages.
+   */
+  ensure(prefix: string, createdBy: string, budget?: CreationBudget): Promise<TopicTable> {
     const known = this.byPrefix.get(prefix);
     if (known) return Promise.resolve(known);
     let pending = this.creating.get(prefix);
     if (!pending) {
-      pending = this.create(prefix, createdBy).finally(() => this.creating.delete(prefix));
+      const { maxTables } = this.options;
+      if (maxTables > 0 && this.byPrefix.size + this.creating.size >= maxTables) {
+        return this.refuse(`the broker holds its maximum of ${maxTables} topic tables (maxTopicTables); a table rule keeps many topics in one table`);
+      }
+      if (budget && !budget.take()) {
+        return this.refuse(`client ${JSON.stringify(createdBy)} created new topic tables faster than tableCreationRate/tableCreationBurst allow`);
+      }
+      pending = this.creations.run(() => this.create(prefix, createdBy)).finally(() => this.creating.delete(prefix));
       this.creating.set(prefix, pending);
     }
     return pending;
@@ -126,18 +164,26 @@ export class TopicRegistry {
     return this.byPrefix.get(prefix)?.name ?? tableNameFor(prefix);
   }
 
+  private refuse(reason: string): Promise<never> {
+    this.options.onRefused?.();
+    return Promise.reject(new PublishRefused('quota-exceeded', reason));
+  }
+
   /** The first database with room: `data`, then `data_topics_2`, `data_topics_3`, ... */
   private placement(): string {
     for (let n = 1; ; n++) {
       const database = n === 1 ? this.database : `${this.database}_topics_${n}`;
-      if ((this.perDatabase.get(database) ?? 0) < this.tablesPerDatabase) return database;
+      if ((this.perDatabase.get(database) ?? 0) < this.options.tablesPerDatabase) return database;
     }
   }
 
   private async create(prefix: string, createdBy: string): Promise<TopicTable> {
+    // Another thread may have created it while this creation waited its turn.
+    const known = this.byPrefix.get(prefix);
+    if (known) return known;
     const name = await this.freeName(prefix);
     const database = this.placement();
-    await ensureTable<MessageRow>({ database, table: name, attributes: TOPIC_TABLE_ATTRIBUTES, audit: false, onCreated: this.onCreated });
+    await ensureTable<MessageRow>({ database, table: name, attributes: TOPIC_TABLE_ATTRIBUTES, audit: false, onCreated: this.options.onCreated });
     const row: RegistryRow = {
       id: name,
       prefix,
@@ -147,7 +193,7 @@ export class TopicRegistry {
       createdBy,
     };
     await this.rows.put(name, row);
-    log.info(`created topic table ${database}.${name} for prefix ${JSON.stringify(prefix)}`);
+    log.debug(`created topic table ${database}.${name} for prefix ${JSON.stringify(prefix)}`);
     return this.adopt(row);
   }
 
@@ -173,26 +219,30 @@ export class TopicRegistry {
     // Two awaits may have raced to adopt the same row; keep the first.
     const raced = this.byPrefix.get(row.prefix);
     if (raced) return raced;
-    this.register(entry);
+    this.registerName(entry);
     this.perDatabase.set(row.database, (this.perDatabase.get(row.database) ?? 0) + 1);
     this.byPrefix.set(row.prefix, entry);
     this.tree.set(row.prefix, entry);
+    const fanOut = this.fanOut.add(row.prefix);
+    // Every thread adopts every table; one of them says it.
+    if (fanOut && workerIndex === 0) {
+      log.warn(
+        `${fanOut.tables} topic tables under ${fanOut.parent} (one per ${fanOut.parent.replace(/\+\/$/, '<level>/')}); ` +
+          `a table rule would keep these topics in one queryable table, e.g. topicRules: [{ pattern: "${fanOut.suggestedPattern}", table: <name> }] (docs/topics-and-tables.md)`,
+      );
+    }
     return entry;
   }
 
-  private register(entry: TopicTable): void {
+  /** REST by table name (`/mqtt_a_b_c/`); topic paths are served by the topic-path resources. */
+  private registerName(entry: TopicTable): void {
+    const existing = server.resources.get(entry.name) as { Resource: { tableName?: string } } | undefined;
+    if (existing && existing.Resource.tableName !== entry.name) {
+      log.warn(`topic table ${entry.name} not registered at /${entry.name}: the path already serves something else`);
+      return;
+    }
     const view = readOnlyView(entry.table, READABLE_FIELDS);
     claim(view);
-    const paths: Array<[string, { rest: boolean; mqtt: boolean }]> = [[entry.name, { rest: true, mqtt: false }]];
-    if (entry.path && this.restTopicPaths) paths.push([entry.path, { rest: true, mqtt: true }]);
-    for (const [path, exportTypes] of paths) {
-      const existing = server.resources.get(path) as ResourceEntry | undefined;
-      if (existing && existing.Resource.tableName !== entry.name) {
-        // HarperDB would replace a conflicting registration with an error resource; leave theirs alone.
-        log.warn(`topic table ${entry.name} not registered at /${path}: the path already serves something else`);
-        continue;
-      }
-      server.resources.set(path, view, exportTypes);
-    }
+    server.resources.set(entry.name, view, { rest: true, mqtt: false });
   }
 }

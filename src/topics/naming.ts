@@ -94,3 +94,16 @@ export function resourcePathFor(prefix: string): string | null {
   if (!levels.every((level) => URL_SAFE_LEVEL.test(level))) return null;
   return levels.join('/');
 }
+
+/** HarperDB refuses primary keys over 1,978 bytes; stay clear of it (the key is encoded with a type byte). */
+export const MAX_KEY_BYTES = 1900;
+
+/**
+ * The row key for `id` (a last topic level, or a whole topic in a rule table): `id` itself, or for
+ * ids too long to be a HarperDB key, `#` and the SHA-256 of the id. `#` never occurs in a topic
+ * name, so the two kinds cannot collide; the row keeps the full topic in its `topic` field.
+ */
+export function rowKey(id: string): string {
+  if (id.length * 3 <= MAX_KEY_BYTES || Buffer.byteLength(id, 'utf8') <= MAX_KEY_BYTES) return id;
+  return '#' + createHash('sha256').update(id, 'utf8').digest('hex');
+}

@@ -25,6 +25,21 @@ describe('REST on topic tables', () => {
     expect((await get(`/${root}/b/c/csv`)).contentType).toMatch(/^text\/csv/);
   });
 
+  it('GET /<topic> also works for one-level topics, numeric last levels and levels ending like a file type', async () => {
+    const solo = unique('solo');
+    const root = unique('rest');
+    const client = await connect();
+    await publish(client, solo, 'one level', { qos: 1, retain: true });
+    await publish(client, `${root}/sensors/42`, 'forty-two', { qos: 1, retain: true });
+    await publish(client, `${root}/sensors/v1.json`, 'dotted', { qos: 1, retain: true });
+    await publish(client, `${root}/sensors/a b`, 'spaced', { qos: 1, retain: true });
+    expect((await get(`/${solo}`)).body.toString()).toBe('one level');
+    expect((await get(`/${root}/sensors/42`)).body.toString()).toBe('forty-two');
+    expect((await get(`/${root}/sensors/v1.json`)).body.toString()).toBe('dotted');
+    expect((await get(`/${root}/sensors/a%20b`)).body.toString()).toBe('spaced');
+    expect((await get(`/${root}/sensors/nothing`)).status).toBe(404);
+  });
+
   it('GET /<table>/<row> returns the same row, and listings show readable fields', async () => {
     const root = unique('rest');
     const client = await connect({ clientId: `${root}-publisher` });
@@ -87,10 +102,10 @@ describe('REST on the message history', () => {
     expect(((await get(url)).json() as Array<{ payload: string }>).map((row) => row.payload)).toEqual(['late']);
   });
 
-  it('lists known topic prefixes and their tables', async () => {
+  it('lists known topic prefixes and their tables (created by the first retained message)', async () => {
     const root = unique('listing');
     const client = await connect();
-    await publish(client, `${root}/a/b`, 'x', { qos: 1 });
+    await publish(client, `${root}/a/b`, 'x', { qos: 1, retain: true });
     const rows = (await get('/mqtt_topics/')).json() as Array<{ id: string; prefix: string; path: string | null; database: string }>;
     expect(rows.find((row) => row.prefix === `${root}/a/`)).toMatchObject({ path: `${root}/a`, database: 'data' });
   });

@@ -34,6 +34,10 @@ const DOCUMENTED = [
   ...LOADS.flatMap((load) => ['1min', '5min', '15min'].map((period) => `load/${load}/${period}`)),
   'tables/count',
   'tables/created',
+  'tables/refused',
+  'tables/rules',
+  'tables/fanout/count',
+  'tables/fanout/largest',
   'tables/history/rows',
 ].map((id) => `$SYS/broker/${id}`);
 

@@ -15,6 +15,8 @@ class FakeSocket implements Transport {
     parser.parse(bytes);
     return !this.full;
   }
+  pause(): void {}
+  resume(): void {}
   onDrain(callback: () => void): void {
     this.drainCallbacks.push(callback);
   }

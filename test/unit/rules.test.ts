@@ -25,6 +25,7 @@ describe('parseRule', () => {
     [{ pattern: 'a/+x', table: 'my-table' }, 'rule: (a/+x) table must be a name of letters, digits and _ , starting with a letter'],
     [{ pattern: 'a/+x', table: 'mqtt_history' }, 'rule: (a/+x) table "mqtt_history" is reserved (mqtt, mqtt_* and sys are this component\'s own)'],
     [{ pattern: 'a/+topic', table: 'ok' }, 'rule: (a/+topic) level name "topic" is a field every row has; choose another'],
+    [{ pattern: 'fleet/+device/+metric', table: 'fleet' }, 'rule: (fleet/+device/+metric) table "fleet" would take the REST path /fleet/ that serves the topics under fleet/; name it differently (e.g. fleet_data)'],
     [{ pattern: 'a/+x', table: 'ok', columns: { t: 'Number' } }, 'rule: (a/+x) column "t": type "Number" is not one of String, Int, Float, Boolean, Date'],
     [{ pattern: 'a/+x', table: 'ok', columns: { x: 'Float' } }, 'rule: (a/+x) column "x" is already a row field or a level name'],
     ['a/+x', 'rule: a rule must be a mapping with pattern and table'],

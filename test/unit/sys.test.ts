@@ -13,6 +13,8 @@ const figures = (overrides: Partial<SysFigures> = {}, counters: Partial<Record<C
   offlineSubscriptions: 0,
   retainedMessages: 0,
   topicTables: 0,
+  tableRules: 0,
+  fanOut: [],
   historyRows: 0,
   ...overrides,
 });

@@ -5,6 +5,7 @@ import {
   prefixLevels,
   RESERVED_TABLE_NAMES,
   resourcePathFor,
+  rowKey,
   splitTopic,
   tableNameFor,
 } from '../../src/topics/naming.js';
@@ -126,5 +127,16 @@ describe('literalPart', () => {
     ['/+', ''],
   ])('%j -> %j', (filter, literal) => {
     expect(literalPart(filter)).toBe(literal);
+  });
+});
+
+describe('rowKey', () => {
+  it('keeps ids that fit a HarperDB key, hashes longer ones with a # no topic can contain', () => {
+    expect(rowKey('temp')).toBe('temp');
+    const fits = 'x'.repeat(1900);
+    expect(rowKey(fits)).toBe(fits);
+    const long = 'é'.repeat(1000); // 2000 bytes
+    expect(rowKey(long)).toMatch(/^#[0-9a-f]{64}$/);
+    expect(rowKey(long)).not.toBe(rowKey(long + 'x'));
   });
 });

@@ -1,0 +1,54 @@
+// Writes that arrive in the same event-loop turn share one HarperDB transaction (one commit, one
+// fsync) instead of one each. HarperDB's `transaction(context, callback)` is a package export it
+// assigns at runtime (a global, not a static export); its absence stops the component at start.
+type Transaction = (context: object, callback: () => unknown) => Promise<unknown> | unknown;
+
+function harperTransaction(): Transaction {
+  const transaction = (globalThis as { transaction?: unknown }).transaction;
+  if (typeof transaction !== 'function') {
+    throw new Error('harper-mqtt-bridge: HarperDB\'s transaction() is not available; this HarperDB version is not supported.');
+  }
+  return transaction as Transaction;
+}
+
+export class WriteBatch<T> {
+  private readonly transaction = harperTransaction();
+  private pending: T[] = [];
+  private committed: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | null = null;
+
+  /**
+   * `write` is called with the items of one turn and the transaction's context, to pass as the
+   * last argument of each table.put(id, record, context).
+   */
+  constructor(
+    private readonly write: (items: T[], context: object) => void,
+    private readonly maxItems = 1000,
+  ) {}
+
+  /** Resolves once the transaction holding `item` is committed. */
+  add(item: T): Promise<void> {
+    this.pending.push(item);
+    if (!this.committed) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      this.committed = { promise, resolve, reject };
+      setImmediate(() => this.flush());
+    }
+    const { promise } = this.committed;
+    if (this.pending.length >= this.maxItems) this.flush();
+    return promise;
+  }
+
+  private flush(): void {
+    const items = this.pending;
+    const done = this.committed;
+    if (!done || items.length === 0) return;
+    this.pending = [];
+    this.committed = null;
+    const context = {};
+    Promise.resolve()
+      .then(() => this.transaction(context, () => this.write(items, context)))
+      .then(() => done.resolve(), done.reject);
+  }
+}

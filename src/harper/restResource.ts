@@ -1,0 +1,83 @@
+// A REST resource from plain handlers. HarperDB's REST layer calls static methods of the
+// registered class: get(target, request), put/post/patch(target, data, request),
+// delete(target, request). `target` is the rest of the URL below the registered path.
+import { Resource } from 'harperdb';
+import type { HarperUser } from '../authorize.js';
+
+/** An error HarperDB's REST layer answers with its status code and, as its body, `"HttpError: <message>"`. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RestRequest {
+  /** Below the registered path, still URL-encoded: '' for the path itself, '/x/y' below it. */
+  path: string;
+  /** The query string without '?', '' when none. */
+  search: string;
+  user: HarperUser | undefined;
+  /** HarperDB's own request object, to hand on when delegating to a table. */
+  raw: unknown;
+  /**
+   * A request target for another resource (`/` plus a query, say), of the same class as the one
+   * HarperDB built (its RequestTarget is not exported at runtime), with the same permission check.
+   */
+  target(url: string): unknown;
+}
+
+type Handler = (request: RestRequest, data?: unknown) => unknown;
+export interface RestHandlers {
+  get?: Handler;
+  put?: Handler;
+  post?: Handler;
+  patch?: Handler;
+  delete?: Handler;
+}
+
+interface Target {
+  pathname?: string;
+  search?: string;
+}
+
+function restRequest(target: Target, request: unknown): RestRequest {
+  return {
+    path: target?.pathname ?? '',
+    search: target?.search ?? '',
+    user: (request as { user?: HarperUser } | undefined)?.user,
+    raw: request,
+    target(url) {
+      const made = new (target.constructor as new (url: string) => Target & { checkPermission?: unknown })(url);
+      made.checkPermission = (target as { checkPermission?: unknown }).checkPermission;
+      return made;
+    },
+  };
+}
+
+export function restResource(name: string, handlers: RestHandlers): typeof Resource {
+  const refuse = (method: string) => () => {
+    throw new HttpError(405, `${method} is not supported on ${name}`);
+  };
+  const call = (method: keyof RestHandlers) => {
+    const handler = handlers[method];
+    if (!handler) return refuse(method.toUpperCase());
+    return method === 'get' || method === 'delete'
+      ? (target: Target, request: unknown) => handler(restRequest(target, request))
+      : // HarperDB reads a request body as a stream: `data` is a promise of the parsed body.
+        async (target: Target, data: unknown, request: unknown) => handler(restRequest(target, request), await data);
+  };
+  const statics = { get: call('get'), put: call('put'), post: call('post'), patch: call('patch'), delete: call('delete') };
+  const View = class extends (Resource as unknown as new () => object) {};
+  Object.defineProperty(View, 'name', { value: name });
+  for (const [method, fn] of Object.entries(statics)) Object.defineProperty(View, method, { value: fn, writable: true, configurable: true });
+  return View as unknown as typeof Resource;
+}
+
+/** 401 without a user, 403 for a user who is not a super user. */
+export function requireAdmin(user: HarperUser | undefined): void {
+  if (!user) throw new HttpError(401, 'authentication required');
+  if (user.role?.permission?.super_user !== true) throw new HttpError(403, 'only HarperDB super users may do this');
+}
