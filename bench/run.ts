@@ -1,4 +1,4 @@
-// npm run --silent bench [-- --scale[=10000]] [--sys] [--only-sys] [--rounds=5] [--messages=20000]
+// npm run --silent bench [-- --scale[=10000]] [--fleet[=100000]] [--sys] [--only-sys] [--only-fleet] [--rounds=5] [--messages=20000]
 // Runs HarperDB instances side by side in one run and prints one JSON document on stdout.
 // Progress goes to stderr; the JSON is also saved under bench/results/. Shared machines are
 // noisy: compare ratios within one run.
@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import pino from 'pino';
 import { HarperInstance } from '../src/cli/instance.js';
 import { firstMessage } from './scenarios/firstMessage.js';
+import { fleet, FLEET_RULE } from './scenarios/fleet.js';
 import { scale } from './scenarios/scale.js';
 import { closedLoop, openLoop, type Target, type ThroughputResult } from './scenarios/throughput.js';
 import { median, round } from './stats.js';
@@ -17,6 +18,8 @@ const rounds = Number(args.get('rounds') ?? 5);
 const messages = Number(args.get('messages') ?? 20_000);
 const scaleCount = args.has('scale') ? Number(args.get('scale') ?? 10_000) : 0;
 const onlySys = args.has('only-sys');
+const onlyFleet = args.has('only-fleet');
+const fleetDevices = args.has('fleet') || onlyFleet ? Number(args.get('fleet') ?? 100_000) : 0;
 const sysOverhead = args.has('sys') || onlySys;
 
 // The same shape of topic on both paths: a table exported in schema.graphql (HarperDB's own MQTT
@@ -74,7 +77,7 @@ const report: Record<string, unknown> = {
   environment: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, harperdb: '4.7.29', threads: 2, rounds, messages },
 };
 
-if (!onlySys) {
+if (!onlySys && !onlyFleet) {
   log.info('history off: native vs component');
   report.historyOff = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0' }, async (instance) => ({
     ...(await compare(instance, 'history off')),
@@ -108,7 +111,14 @@ if (sysOverhead) {
 
 if (scaleCount > 0) {
   log.info(`scale: ${scaleCount} topic tables`);
-  report.scale = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0' }, (instance) => scale(instance, scaleCount, (message) => log.info(message)));
+  // One client creates every table: the per-client and broker-wide creation limits are lifted.
+  const unlimited = { MQTT_BRIDGE_TABLE_CREATION_RATE: '1000000', MQTT_BRIDGE_TABLE_CREATION_BURST: '1000000', MQTT_BRIDGE_MAX_TOPIC_TABLES: '0' };
+  report.scale = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0', ...unlimited }, (instance) => scale(instance, scaleCount, (message) => log.info(message)));
+}
+
+if (fleetDevices > 0) {
+  log.info(`fleet: ${fleetDevices} devices under one table rule (history on, as shipped)`);
+  report.fleet = await withInstance({ MQTT_BRIDGE_TOPIC_RULES: JSON.stringify([FLEET_RULE]) }, (instance) => fleet(instance, fleetDevices, (message) => log.info(message)));
 }
 
 const json = JSON.stringify(report, null, 2) + '\n';

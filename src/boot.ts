@@ -47,6 +47,8 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   retained.addSource(sysRetainedSource(sysTable));
   if (config.restTopicPaths) paths = await TopicPaths.open(database, retained, registry, config.maxTopicTables || MAX_REST_ROOTS);
   registerRulesApi(rules, retained);
+  // Rules of config.yaml may be new since the last start: one thread moves the rows they now own.
+  if (workerIndex === 0) void moveIntoConfigRules(config, retained);
   const history = config.historyTtl > 0 ? await History.open(database, config.historyTtl) : null;
   const publisher = new Publisher(retained, bus, history);
   const sessions = await SessionStore.open(database);
@@ -80,6 +82,17 @@ function shareCounters(counters: Counters, bus: Bus): void {
   counters.attach(sharedBuffer(bus.table, `harper-mqtt-bridge/counters/${SHARED_BYTES}`, SHARED_BYTES), nodeThreadId);
   setInterval(() => counters.heartbeat(), HEARTBEAT_MS).unref();
   process.once('exit', () => counters.detach());
+}
+
+async function moveIntoConfigRules(config: BridgeConfig, retained: RetainedStore): Promise<void> {
+  for (const rule of config.topicRules) {
+    try {
+      const moved = await retained.moveInto(rule);
+      if (moved > 0) log.info(`moved ${moved} retained messages into ${rule.database}.${rule.table} (rule ${rule.pattern.source})`);
+    } catch (error) {
+      log.error(`could not move retained messages into ${rule.table}`, error);
+    }
+  }
 }
 
 /** Wills of connections that died with a thread or process, published now [MQTT-3.1.2-8]. */

@@ -2,6 +2,7 @@
 // keyed by the topic; any other topic `a/b/c/d` is row `d` of the table for prefix `a/b/c/`,
 // created when its first retained message is stored. Keys too long for HarperDB are hashed (see
 // rowKey); every row keeps its full topic. A new subscription reads every row its filter can match.
+import { WriteBatch } from './harper/batch.js';
 import type { HarperTable } from './harper/tables.js';
 import { messageFromRow, messageRow, type BusMessage, type MessageRow } from './messages.js';
 import type { TopicRule } from './rules/rule.js';
@@ -20,15 +21,21 @@ export type RetainedSource = (filter: string) => AsyncIterable<BusMessage>;
 export interface RetainedPlace {
   table: HarperTable<MessageRow>;
   tableName: string;
+  database: string;
   key: string;
   row(message: BusMessage): MessageRow;
 }
+
+/** One retained write: a row to put, or null to delete the key. */
+type RetainedWrite = [table: HarperTable<MessageRow>, key: string, row: MessageRow | null];
 
 /** Called with the topic of every retained message stored (for REST topic paths). */
 export type StoredListener = (topic: string) => void;
 
 export class RetainedStore {
   private readonly sources: RetainedSource[] = [];
+  /** Writes of one event-loop turn share a transaction, one per database. */
+  private readonly batches = new Map<string, WriteBatch<RetainedWrite>>();
 
   constructor(
     private readonly registry: TopicRegistry,
@@ -50,7 +57,13 @@ export class RetainedStore {
     const matched = this.rules.match(topic);
     if (matched) {
       const { rule, levels, table } = matched;
-      return { table: table.table as HarperTable<MessageRow>, tableName: table.name, key: rowKey(topic), row: (message) => ruleRow(rule, levels, message) };
+      return {
+        table: table.table as HarperTable<MessageRow>,
+        tableName: table.name,
+        database: table.database,
+        key: rowKey(topic),
+        row: (message) => ruleRow(rule, levels, message),
+      };
     }
     const { prefix, row } = splitTopic(topic);
     const table = this.registry.get(prefix);
@@ -68,11 +81,21 @@ export class RetainedStore {
     return this.hierarchical(await this.registry.ensure(prefix, createdBy, budget), row);
   }
 
-  /** A retained publish replaces the row; an empty retained payload clears it [MQTT-3.3.1-10]. */
+  /**
+   * A retained publish replaces the row; an empty retained payload clears it [MQTT-3.3.1-10].
+   * Resolves once committed; writes of one turn commit together, in the order they came.
+   */
   write(place: RetainedPlace, message: BusMessage): Promise<unknown> {
-    if (message.payload.length === 0) return place.table.delete(place.key);
-    this.onStored(message.topic);
-    return place.table.put(place.key, place.row(message));
+    const empty = message.payload.length === 0;
+    if (!empty) this.onStored(message.topic);
+    let batch = this.batches.get(place.database);
+    if (!batch) {
+      batch = new WriteBatch<RetainedWrite>((writes, context) => {
+        for (const [table, key, row] of writes) void (row ? table.put(key, row, context) : table.delete(key, context));
+      });
+      this.batches.set(place.database, batch);
+    }
+    return batch.add([place.table, place.key, empty ? null : place.row(message)]);
   }
 
   /** The retained message of one topic. */
@@ -154,6 +177,6 @@ export class RetainedStore {
   }
 
   private hierarchical(table: TopicTable, row: string): RetainedPlace {
-    return { table: table.table, tableName: table.name, key: rowKey(row), row: messageRow };
+    return { table: table.table, tableName: table.name, database: table.database, key: rowKey(row), row: messageRow };
   }
 }

@@ -42,7 +42,7 @@ export interface HarperTable<T extends object = Record<string, unknown>> {
   get(id: string): Promise<T | undefined> | T | undefined;
   /** With a context whose transaction is open, the write joins that transaction. */
   put(id: string, record: T, context?: object): Promise<unknown>;
-  delete(id: string): Promise<unknown>;
+  delete(id: string, context?: object): Promise<unknown>;
   publish(id: string, message: object): Promise<unknown>;
   search(query: object): AsyncIterable<T>;
   subscribe(request: object): Promise<EventQueue<T>>;

@@ -197,4 +197,19 @@ describe('table rules at runtime', () => {
     const stranger = await post({ pattern: 'x/+a', table: 'x_table' }, { authorization: 'Basic ' + Buffer.from('nobody:wrong').toString('base64') });
     expect(stranger.status).toBe(401);
   });
+
+  it('moves existing retained rows into a rule that config.yaml gains, at the next start', async () => {
+    const client = await connect({ port: instance().info.ports.mqtt });
+    for (let i = 1; i <= 3; i++) await publish(client, `later/d${i}/status`, `on${i}`, { qos: 1, retain: true });
+    await client.endAsync();
+    await instance().restart({ MQTT_BRIDGE_TOPIC_RULES: JSON.stringify([{ pattern: 'later/+device/+metric', table: 'later_status' }]) });
+    await waitFor(async () => ((await json('/later_status/?select(device)')) as unknown[]).length === 3, 'three rows moved into the rule table', 10_000);
+    expect(instance().logFile()).toContain('moved 3 retained messages into data.later_status (rule later/+device/+metric)');
+    const late = await connect({ port: instance().info.ports.mqtt });
+    const received = record(late);
+    await subscribe(late, 'later/#');
+    await waitFor(() => received.length === 3, 'the three retained messages');
+    await quietPeriod();
+    expect(received.map((m) => m.payload.toString()).sort()).toEqual(['on1', 'on2', 'on3']);
+  });
 });
