@@ -1,7 +1,7 @@
 // Opens the component's tables and services on this worker thread. Every thread runs it; the
 // tables are shared, the routing state is per thread.
 import { Access } from './authorize.js';
-import { Bus } from './bus.js';
+import { Bus } from './bus/bus.js';
 import type { BridgeConfig } from './config.js';
 import { log } from './harper/log.js';
 import { sharedBuffer } from './harper/sharedMemory.js';
@@ -31,7 +31,7 @@ const MAX_REST_ROOTS = 10_000;
 
 export async function startServices(config: BridgeConfig, counters: Counters): Promise<SessionServices> {
   const { database } = config;
-  const bus = await Bus.open(database);
+  const bus = await Bus.open(database, config.messageLogTtl);
   shareCounters(counters, bus);
   const registry = await TopicRegistry.open(database, {
     tablesPerDatabase: config.tablesPerDatabase,
@@ -56,10 +56,10 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   const router = new Router((subscriber, error) => log.error('could not deliver a message to', subscriber.clientId, error));
   const overload = new Overload(counters);
   overload.start();
-  await bus.listen(
-    (message, localTime) => {
-      overload.routed(localTime);
-      router.route(message, localTime);
+  bus.listen(
+    (message, position) => {
+      overload.routed(message.timestamp);
+      router.route(message, position);
     },
     (notice) => router.control(notice),
   );

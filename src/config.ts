@@ -5,12 +5,28 @@ import { parse } from 'yaml';
 import { checkSharedTables, parseRule, RuleError, type TopicRule } from './rules/rule.js';
 
 export interface BridgeConfig {
+  /** MQTT over TCP; 0: none. */
+  port: number;
+  /** MQTT over TLS, with HarperDB's certificates; 0: none. */
+  securePort: number;
+  /** MQTT over WebSocket (subprotocol `mqtt`) on HarperDB's HTTP port. */
+  webSocket: boolean;
+  /** The largest packet a client may send, in bytes (announced in CONNACK). */
+  maxPacketSize: number;
+  /** QoS 1/2 messages a client may send without waiting for their acknowledgement (announced in CONNACK). */
+  receiveMaximum: number;
+  /** Topic aliases a client may set (announced in CONNACK); 0: none. */
+  topicAliasMaximum: number;
+  /** The largest keep alive accepted, in seconds (longer ones, and 0, are lowered to it); 0: any. */
+  maxKeepalive: number;
   /** HarperDB database that holds topic tables and the component's own tables. */
   database: string;
   /** Seconds a message stays in the history table; 0 turns history off. */
   historyTtl: number;
   /** Seconds between $SYS refreshes; 0 turns the updater off. */
   sysInterval: number;
+  /** Seconds the message log keeps QoS 1/2 messages for clients that are away or behind. */
+  messageLogTtl: number;
   /** Unacknowledged QoS 1/2 messages in flight per client (MQTT 5 clients may ask for fewer). */
   maxInflight: number;
   /** Messages queued per client before QoS 0 is dropped and QoS 1/2 is re-read from the log. */
@@ -35,9 +51,17 @@ export interface BridgeConfig {
 }
 
 export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
+  port: 1883,
+  securePort: 8883,
+  webSocket: true,
+  maxPacketSize: 1 << 20,
+  receiveMaximum: 100,
+  topicAliasMaximum: 10,
+  maxKeepalive: 0,
   database: 'data',
   historyTtl: 86_400,
   sysInterval: 10,
+  messageLogTtl: 3 * 86_400,
   maxInflight: 20,
   maxQueued: 1000,
   restTopicPaths: true,
@@ -53,11 +77,19 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-type Kind = 'name' | 'duration' | 'positiveInt' | 'count' | 'rate' | 'boolean' | 'rules';
+type Kind = 'name' | 'duration' | 'positiveInt' | 'count' | 'rate' | 'boolean' | 'rules' | 'port' | 'bytes';
 const KINDS: Record<keyof BridgeConfig, Kind> = {
+  port: 'port',
+  securePort: 'port',
+  webSocket: 'boolean',
+  maxPacketSize: 'bytes',
+  receiveMaximum: 'positiveInt',
+  topicAliasMaximum: 'count',
+  maxKeepalive: 'count',
   database: 'name',
   historyTtl: 'duration',
   sysInterval: 'duration',
+  messageLogTtl: 'duration',
   maxInflight: 'positiveInt',
   maxQueued: 'positiveInt',
   restTopicPaths: 'boolean',
@@ -70,6 +102,19 @@ const KINDS: Record<keyof BridgeConfig, Kind> = {
 };
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** The largest packet MQTT can frame: a Remaining Length of 268,435,455 bytes [MQTT-2.2.3]. */
+const MAX_PACKET_BYTES = 268_435_460;
+const UNIT_BYTES: Record<string, number> = { '': 1, b: 1, k: 1024, kib: 1024, kb: 1000, m: 1024 ** 2, mib: 1024 ** 2, mb: 1000 ** 2 };
+
+/** Bytes from a number or a string like `1048576`, `512KiB`, `16MiB`. */
+export function parseBytes(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : null;
+  if (typeof value !== 'string') return null;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  const unit = match ? UNIT_BYTES[match[2]!.toLowerCase()] : undefined;
+  return unit === undefined ? null : Math.round(Number(match![1]) * unit);
+}
 
 /** Seconds from a number or a string like `90`, `30s`, `15m`, `24h`, `7d`. */
 export function parseDuration(value: unknown): number | null {
@@ -102,6 +147,14 @@ function coerce(key: keyof BridgeConfig, value: unknown, origin: string, databas
     case 'rate':
       if (typeof number === 'number' && Number.isFinite(number) && number > 0) return number;
       throw fail('a positive number (per second)');
+    case 'port':
+      if (typeof number === 'number' && Number.isInteger(number) && number >= 0 && number <= 65535) return number;
+      throw fail('a TCP port number (0 turns it off)');
+    case 'bytes': {
+      const bytes = parseBytes(value);
+      if (bytes !== null && bytes >= 64 && bytes <= MAX_PACKET_BYTES) return bytes;
+      throw fail(`a size from 64 bytes to 256MiB, in bytes or like "512KiB", "16MiB"`);
+    }
     case 'rules':
       return parseRules(typeof value === 'string' ? parseYamlText(value, origin, key) : value, origin, database);
     case 'boolean':
@@ -164,4 +217,26 @@ export function readConfigSection(configPath: string): unknown {
   if (!existsSync(configPath)) return undefined;
   const document = parse(readFileSync(configPath, 'utf8')) as Record<string, unknown> | null;
   return document?.mqttBridge;
+}
+
+const LISTENER_KEYS = ['port', 'securePort', 'webSocket', 'maxPacketSize'] as const;
+export type ListenerConfig = Pick<BridgeConfig, (typeof LISTENER_KEYS)[number]>;
+
+/**
+ * Only the listener options, each from its own setting, or its default if that setting is bad:
+ * a component whose configuration is invalid still listens where it was told, to refuse clients
+ * with a reason rather than leave the port closed.
+ */
+export function resolveListeners(section: unknown, env: NodeJS.ProcessEnv): ListenerConfig {
+  const fromFile = section && typeof section === 'object' ? (section as Record<string, unknown>) : {};
+  const listeners: Record<string, unknown> = {};
+  for (const key of LISTENER_KEYS) {
+    try {
+      const own = fromFile[key] === undefined ? {} : { [key]: fromFile[key] };
+      listeners[key] = resolveConfig(own, { [envName(key)]: env[envName(key)] })[key];
+    } catch {
+      listeners[key] = DEFAULTS[key];
+    }
+  }
+  return listeners as ListenerConfig;
 }

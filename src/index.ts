@@ -1,59 +1,78 @@
 // harper-mqtt-bridge: HarperDB loads this file (config.yaml `jsResource`) on every worker thread.
-// It only wires the modules together: configuration, HarperDB hooks, and the per-thread services.
+// It only wires the modules together: configuration, the MQTT listeners, the per-thread services.
 import { fileURLToPath } from 'node:url';
 import { startServices } from './boot.js';
-import { ConfigError, readConfigSection, resolveConfig, type BridgeConfig } from './config.js';
+import { ConfigError, DEFAULTS, readConfigSection, resolveConfig, resolveListeners, type BridgeConfig, type ListenerConfig } from './config.js';
 import { log } from './harper/log.js';
+import { readHarperSettings, type HarperSettings } from './harper/settings.js';
 import { workerIndex } from './harper/thread.js';
 import { ClientSession, type SessionServices } from './session/client.js';
-import { ConnectRefused, PendingConnects, readConnect } from './session/connect.js';
-import { installHooks, refuseAllClients } from './session/harperHooks.js';
 import { Counters } from './stats/counters.js';
-import { servedNatively } from './tables/ownership.js';
-import { literalPart } from './topics/naming.js';
-import { isSysTopic, topicFilterProblem, topicNameProblem } from './topics/validate.js';
+import { Authenticator } from './wire/authentication.js';
+import { mqttCompat } from './wire/compat.js';
+import { ConnectRefused, type ServerLimits } from './wire/connect.js';
+import { Connection } from './wire/connection.js';
+import { listen, type ListenerOptions } from './wire/listeners.js';
 
-function loadConfig(): BridgeConfig | null {
+const CONFIG_FILE = fileURLToPath(new URL('../config.yaml', import.meta.url));
+
+function loadConfig(): BridgeConfig | ConfigError {
   try {
-    return resolveConfig(readConfigSection(fileURLToPath(new URL('../config.yaml', import.meta.url))), process.env);
+    return resolveConfig(readConfigSection(CONFIG_FILE), process.env);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    // Every thread loads this file; one line in the log is enough.
-    if (workerIndex === 0) log.error(`harper-mqtt-bridge is not serving: ${error.message}`);
-    return null;
+    if (error instanceof ConfigError) return error;
+    throw error;
   }
 }
 
-const config = loadConfig();
-if (config) serve(config);
-else refuseAllClients('harper-mqtt-bridge is not configured correctly (see the log)');
+/** Where to listen (also when other options are invalid: clients are then refused with a reason). */
+function listenerOptions(listeners: ListenerConfig, settings: HarperSettings): ListenerOptions {
+  const { port, securePort, webSocket, maxPacketSize } = listeners;
+  const options = { port, securePort, webSocket, maxPacketSize, mtls: settings.mtls };
+  // HarperDB's own MQTT server on the same port would take it: say so, and leave that port to it.
+  for (const key of ['port', 'securePort'] as const) {
+    const harper = settings.harperMqtt[key];
+    if (options[key] && harper === options[key]) {
+      if (workerIndex === 0) {
+        log.error(
+          `HarperDB's own MQTT server is configured on port ${harper} too (mqtt.network.${key} in harperdb-config.yaml); ` +
+            `this component does not listen there. Turn HarperDB's off: mqtt: { network: { port: null, securePort: null }, webSocket: false } (README, "Install into an existing HarperDB").`,
+        );
+      }
+      options[key] = 0;
+    }
+  }
+  return options;
+}
 
-function serve(config: BridgeConfig): void {
-  const counters = new Counters();
-  const pending = new PendingConnects();
-  let services: SessionServices | undefined;
+const loaded = loadConfig();
+const config = loaded instanceof ConfigError ? null : loaded;
+if (loaded instanceof ConfigError && workerIndex === 0) log.error(`harper-mqtt-bridge is not serving: ${loaded.message}`);
 
-  // Hooks go in before anything is awaited, so no client is ever served by the stock routing.
-  installHooks({
+const settings = await readHarperSettings();
+const counters = new Counters();
+const mqtt = mqttCompat(settings.requireAuthentication);
+const authenticator = new Authenticator(settings);
+const limits: ServerLimits = config ?? DEFAULTS;
+let services: SessionServices | undefined;
+
+// Registered now, while HarperDB loads components: it starts listening once they are loaded.
+listen(listenerOptions(config ?? resolveListeners(readConfigSection(CONFIG_FILE), process.env), settings), (socket) => {
+  new Connection(socket, {
+    limits,
     counters,
-    servedNatively(topicOrFilter, isFilter) {
-      // Invalid topics and $SYS are always this component's to refuse or serve.
-      if (isSysTopic(topicOrFilter)) return false;
-      if (isFilter ? topicFilterProblem(topicOrFilter) : topicNameProblem(topicOrFilter)) return false;
-      return servedNatively(isFilter ? literalPart(topicOrFilter) : topicOrFilter);
-    },
-    onConnect(packet) {
-      // [MQTT-3.2.2-6]: "Server unavailable" until this thread has loaded its topic tables.
-      if (!services) throw new ConnectRefused('harper-mqtt-bridge is starting', packet.protocolVersion === 5 ? 0x88 : 0x03);
-      pending.add(readConnect(packet));
-    },
-    onConnected(clientId, user, transport) {
-      const info = pending.take(clientId);
-      if (!services || !info) return null;
-      return new ClientSession(info, user, transport, services);
+    mqtt,
+    authenticate: (packet, from) => authenticator.authenticate(packet, from),
+    open(info, user, from, connection) {
+      if (!config) throw new ConnectRefused(0x88, 'harper-mqtt-bridge is not configured correctly (see the log)');
+      // [MQTT-3.2.2-6]: "server busy" until this thread has loaded its tables.
+      if (!services) throw new ConnectRefused(0x89, 'harper-mqtt-bridge is starting');
+      return new ClientSession(info, user, { socket: from, disconnect: (code, reason) => connection.disconnect(code, reason) }, services);
     },
   });
+});
 
+if (config) {
   startServices(config, counters).then(
     (started) => {
       services = started;

@@ -2,7 +2,8 @@
 // first retained message there), put the message on the bus for every thread's subscribers, and
 // record it in the history.
 import type { Access } from './authorize.js';
-import type { Bus } from './bus.js';
+import type { Bus } from './bus/bus.js';
+import { log } from './harper/log.js';
 import type { History } from './history.js';
 import type { BusMessage, ForwardedProperties, QoS } from './messages.js';
 import type { RetainedPlace, RetainedStore } from './retained.js';
@@ -77,10 +78,10 @@ export class Publisher {
       timestamp: Date.now(),
     };
     if (inbound.properties) message.properties = inbound.properties;
-    const writes: Array<Promise<unknown>> = [];
-    if (place) writes.push(this.retained.write(place, message));
-    writes.push(this.bus.publish(message));
-    if (this.history) writes.push(this.history.record(message));
-    await Promise.all(writes);
+    // QoS 1/2 messages are durable once in the message log; the history is not on the way to PUBACK.
+    this.history?.record(message).catch((error) => log.error(`could not record ${message.topic} in the history`, error));
+    const routed = this.bus.publish(message, message.qos > 0);
+    if (place) await Promise.all([this.retained.write(place, message), routed]);
+    else await routed;
   }
 }

@@ -1,13 +1,13 @@
 // Per-thread routing: the subscriptions of this thread's clients in one filter trie. Every message
 // on the bus, from any thread, is matched once here and offered to each matching client once.
-import type { Control } from './bus.js';
+import type { Control } from './bus/bus.js';
 import type { BusMessage, QoS } from './messages.js';
 import { FilterTrie } from './topics/trie.js';
 
 export interface Subscriber {
   readonly clientId: string;
   readonly connectionId: string;
-  offer(message: BusMessage, localTime: number, matching: Subscription[]): void;
+  offer(message: BusMessage, position: number, matching: Subscription[]): void;
   /** Another connection took over this client id [MQTT-3.1.4-2]; a clean start also discards the stored session. */
   evict(cleanStart: boolean): void;
 }
@@ -20,6 +20,8 @@ export interface Subscription {
   noLocal: boolean;
   /** MQTT 5 Retain As Published: keep the publisher's retain flag on live delivery. */
   retainAsPublished: boolean;
+  /** MQTT 5 Subscription Identifier, sent with every message the subscription matches. */
+  identifier?: number;
   /** While the retained messages of a new subscription are read, its live messages wait here. */
   held: Array<[BusMessage, number]> | null;
   /**
@@ -41,7 +43,7 @@ export class Router {
   private readonly trie = new FilterTrie<Subscription>();
   private readonly connected = new Map<string, Set<Subscriber>>();
   /** Bus position of the last message routed on this thread. */
-  lastLocalTime = 0;
+  lastPosition = 0;
 
   get subscriptionCount(): number {
     return this.trie.size;
@@ -66,8 +68,8 @@ export class Router {
     this.trie.remove(subscription.filter, subscription);
   }
 
-  route(message: BusMessage, localTime: number): void {
-    this.lastLocalTime = localTime;
+  route(message: BusMessage, position: number): void {
+    this.lastPosition = position;
     let first: Subscription | undefined;
     let grouped: Map<Subscriber, Subscription[]> | undefined;
     this.trie.match(message.topic, (subscription) => {
@@ -83,13 +85,13 @@ export class Router {
       if (list) list.push(subscription);
       else grouped.set(subscription.subscriber, [subscription]);
     });
-    if (grouped) for (const [subscriber, subscriptions] of grouped) this.offer(subscriber, message, localTime, subscriptions);
-    else if (first) this.offer(first.subscriber, message, localTime, [first]);
+    if (grouped) for (const [subscriber, subscriptions] of grouped) this.offer(subscriber, message, position, subscriptions);
+    else if (first) this.offer(first.subscriber, message, position, [first]);
   }
 
-  private offer(subscriber: Subscriber, message: BusMessage, localTime: number, matching: Subscription[]): void {
+  private offer(subscriber: Subscriber, message: BusMessage, position: number, matching: Subscription[]): void {
     try {
-      subscriber.offer(message, localTime, matching);
+      subscriber.offer(message, position, matching);
     } catch (error) {
       this.onOfferFailed(subscriber, error);
     }

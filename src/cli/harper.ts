@@ -57,9 +57,12 @@ function harperEnv(options: HarperOptions): NodeJS.ProcessEnv {
     REPLICATION_HOSTNAME: 'localhost',
     HTTP_PORT: String(options.ports.http),
     OPERATIONSAPI_NETWORK_PORT: String(options.ports.operations),
-    MQTT_NETWORK_PORT: String(options.ports.mqtt),
-    MQTT_NETWORK_SECUREPORT: String(options.ports.mqtts),
+    // MQTT is this component's: HarperDB's own MQTT server stays off (see configure).
+    MQTT_BRIDGE_PORT: String(options.ports.mqtt),
+    MQTT_BRIDGE_SECURE_PORT: String(options.ports.mqtts),
   };
+  delete env.MQTT_NETWORK_PORT;
+  delete env.MQTT_NETWORK_SECUREPORT;
   if (options.ports.replication !== null) env.REPLICATION_PORT = String(options.ports.replication);
   else delete env.REPLICATION_PORT;
   if (options.threads !== undefined) env.THREADS_COUNT = String(options.threads);
@@ -92,8 +95,9 @@ export async function install(options: HarperOptions): Promise<void> {
 
 /**
  * Writes the ports and thread count into the root's harperdb-config.yaml on every start (HarperDB
- * reads most of them from the environment only at install), with no inspector on 9229 and no
- * shared replication TLS port, so several instances (tests, benchmarks, `npm start`) run side by side.
+ * reads most of them from the environment only at install), with no inspector on 9229, no shared
+ * replication TLS port, and HarperDB's own MQTT server off, so several instances (tests, benchmarks,
+ * `npm start`) run side by side and this component serves MQTT.
  */
 export function configure(options: HarperOptions): void {
   const file = join(options.rootPath, 'harperdb-config.yaml');
@@ -103,8 +107,10 @@ export function configure(options: HarperOptions): void {
   if (options.threads !== undefined) document.setIn(['threads', 'count'], options.threads);
   document.setIn(['http', 'port'], ports.http);
   document.setIn(['operationsApi', 'network', 'port'], ports.operations);
-  document.setIn(['mqtt', 'network', 'port'], ports.mqtt);
-  document.setIn(['mqtt', 'network', 'securePort'], ports.mqtts);
+  // HarperDB's own MQTT server off: this component listens on those ports (MQTT_BRIDGE_PORT, ...).
+  document.setIn(['mqtt', 'network', 'port'], null);
+  document.setIn(['mqtt', 'network', 'securePort'], null);
+  document.setIn(['mqtt', 'webSocket'], false);
   document.setIn(['replication', 'port'], ports.replication);
   document.setIn(['replication', 'securePort'], ports.replicationSecure);
   writeFileSync(file, document.toString());

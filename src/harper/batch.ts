@@ -3,7 +3,7 @@
 // assigns at runtime (a global, not a static export); its absence stops the component at start.
 type Transaction = (context: object, callback: () => unknown) => Promise<unknown> | unknown;
 
-function harperTransaction(): Transaction {
+export function harperTransaction(): Transaction {
   const transaction = (globalThis as { transaction?: unknown }).transaction;
   if (typeof transaction !== 'function') {
     throw new Error('harper-mqtt-bridge: HarperDB\'s transaction() is not available; this HarperDB version is not supported.');
@@ -51,4 +51,10 @@ export class WriteBatch<T> {
       .then(() => this.transaction(context, () => this.write(items, context)))
       .then(() => done.resolve(), done.reject);
   }
+}
+
+/** Runs `write(context)` in one HarperDB transaction; resolves once it is committed. */
+export async function inTransaction(write: (context: object) => void): Promise<void> {
+  const context = {};
+  await harperTransaction()(context, () => write(context));
 }

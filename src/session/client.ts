@@ -1,7 +1,6 @@
-// One connected MQTT client: its subscriptions, what it publishes, and what it receives.
-// HarperDB parses packets and calls into this class through the hooks in harperHooks.ts.
+// One connected MQTT client's session: its subscriptions, what it publishes, and what it receives.
+// Its connection (src/wire/connection.ts) hands it the client's packets.
 import { randomUUID } from 'node:crypto';
-import { generate } from 'mqtt-packet';
 import { Access, type HarperUser } from '../authorize.js';
 import type { BridgeConfig } from '../config.js';
 import { log } from '../harper/log.js';
@@ -12,12 +11,14 @@ import type { Overload } from '../stats/overload.js';
 import type { CreationBudget, CreationBudgets } from '../tables/creationBudget.js';
 import type { RetainedStore } from '../retained.js';
 import { messageKey, type Router, type Subscriber, type Subscription } from '../router.js';
-import type { Bus } from '../bus.js';
+import type { Bus } from '../bus/bus.js';
 import type { Counters } from '../stats/counters.js';
 import type { TopicRegistry } from '../tables/registry.js';
 import { topicMatches } from '../topics/match.js';
 import { isSysTopic, topicFilterProblem } from '../topics/validate.js';
-import type { ConnectInfo } from './connect.js';
+import { publishNatively, servedNatively, subscribeNatively, type NativeSubscription } from '../native/nativeTopics.js';
+import type { ConnectInfo } from '../wire/connect.js';
+import type { PublishPacket, Refusal, SessionHandler, SubscribeRequest } from '../wire/connection.js';
 import { Outbox, type Delivery, type Transport } from './outbox.js';
 import type { SessionRecord, SessionStore, StoredPending } from './store.js';
 import type { WillStore } from './wills.js';
@@ -36,22 +37,11 @@ export interface SessionServices {
   overload: Overload;
 }
 
-export interface SubscribeRequest {
-  topic: string;
-  qos: number;
-  nl?: boolean;
-  rap?: boolean;
-  rh?: number;
-}
-
-export interface PublishPacket {
-  topic: string;
-  payload?: Buffer;
-  qos?: number;
-  retain?: boolean;
-  dup?: boolean;
-  messageId?: number;
-  properties?: Record<string, unknown>;
+/** What a session needs of its connection. */
+export interface ClientLink {
+  socket: Transport;
+  /** Server-initiated end: MQTT 5 DISCONNECT with the reason code first. */
+  disconnect(reasonCode: number, reason: string): void;
 }
 
 /** Where a replay of the bus log starts, and which messages it must send again. */
@@ -64,7 +54,6 @@ interface ReplayPlan {
 }
 
 const clampQos = (qos: number): QoS => (qos >= 2 ? 2 : qos >= 1 ? 1 : 0);
-const RECENT_QOS2_IDS = 64;
 /**
  * A client's publishes being written at once. A flood from one client then waits in its own
  * queue and socket, not in the write queue every other client's messages pass through.
@@ -81,17 +70,19 @@ const UNSPECIFIED_ERROR = 0x80;
 const TAKEOVER_WAIT_MS = 2000;
 const RETAINED_ECHO_MS = 5000;
 
-export class ClientSession implements Subscriber {
+export class ClientSession implements Subscriber, SessionHandler {
   readonly connectionId = randomUUID();
   readonly clientId: string;
   readonly sessionPresent: boolean;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly outbox: Outbox;
   private readonly access: Access;
-  private readonly recentQos2: number[] = [];
+  private readonly transport: Transport;
+  /** Subscriptions served by other applications' resources (HarperDB's native MQTT behaviour). */
+  private readonly native = new Map<string, NativeSubscription>();
   private mode: 'live' | 'replaying' = 'live';
-  /** Live messages at or below this bus position were already handled (read from the log). */
-  private floor = Date.now();
+  /** Live messages at or below this bus position were already handled (routed before it started, or read from the log). */
+  private floor: number;
   private lastOffered = 0;
   private replayRead = 0;
   private closed = false;
@@ -106,15 +97,17 @@ export class ClientSession implements Subscriber {
 
   constructor(
     private readonly info: ConnectInfo,
-    user: HarperUser | undefined,
-    private readonly transport: Transport,
+    private readonly user: HarperUser | undefined,
+    private readonly link: ClientLink,
     private readonly services: SessionServices,
   ) {
     this.clientId = info.clientId;
+    this.transport = link.socket;
+    this.floor = services.bus.position - 1;
     this.access = new Access(user, services.config.database);
     this.budget = services.budgets.for(info.clientId);
     const { counters } = services;
-    this.outbox = new Outbox(transport, {
+    this.outbox = new Outbox(this.transport, {
       protocolVersion: info.protocolVersion,
       maxInflight: Math.min(services.config.maxInflight, info.receiveMaximum ?? Infinity),
       maxQueued: services.config.maxQueued,
@@ -127,6 +120,15 @@ export class ClientSession implements Subscriber {
         counters.add('publishDropped');
         if (reason === 'unencodable') log.error('could not encode', delivery.message.topic, 'for', info.clientId, error);
       },
+      onWritten: (bytes, payloadBytes) => {
+        counters.add('bytesSent', bytes);
+        counters.add('packetsSent');
+        if (payloadBytes >= 0) {
+          counters.add('publishSent');
+          counters.add('publishBytesSent', payloadBytes);
+        }
+      },
+      topicAliasMaximum: info.topicAliasMaximum,
     });
     this.sessionPresent = !info.cleanStart && services.sessions.existsSync(info.clientId);
     if (info.cleanStart) void services.sessions.delete(info.clientId).catch(() => undefined);
@@ -134,9 +136,7 @@ export class ClientSession implements Subscriber {
     counters.add('clientsConnected');
     counters.add('connectsTotal');
     counters.notePeak();
-    void services.bus
-      .control({ kind: 'takeover', clientId: this.clientId, connectionId: this.connectionId, cleanStart: info.cleanStart })
-      .catch((error) => log.warn('could not announce connection of', this.clientId, error));
+    services.bus.control({ kind: 'takeover', clientId: this.clientId, connectionId: this.connectionId, cleanStart: info.cleanStart });
     if (info.will) {
       void services.wills
         .remember(this.clientId, this.connectionId, info.will, user?.username ?? null)
@@ -150,14 +150,17 @@ export class ClientSession implements Subscriber {
 
   // ---- SUBSCRIBE / UNSUBSCRIBE ----
 
-  /** The granted QoS, or undefined to refuse (SUBACK 0x80 / 0x8F). */
-  async subscribe(request: SubscribeRequest): Promise<{ qos: QoS } | undefined> {
+  /** The granted QoS, or a refusal (SUBACK reason code). */
+  async subscribe(request: SubscribeRequest, subscriptionIdentifier?: number): Promise<number | Refusal> {
     const filter = request.topic;
-    // Shared subscriptions are not supported; the filter is refused rather than misread.
-    if (topicFilterProblem(filter) || filter.startsWith('$share/')) return undefined;
-    // Nothing is created for a subscription: tables appear when retained messages are stored.
-    if (this.closed) return undefined;
+    const problem = topicFilterProblem(filter);
+    if (problem) return { reasonCode: 0x8f, reason: problem };
+    // Shared subscriptions are not supported yet; the filter is refused rather than misread.
+    if (filter.startsWith('$share/')) return { reasonCode: 0x9e, reason: 'shared subscriptions are not supported' };
+    if (this.closed) return { reasonCode: 0x80, reason: 'the connection is closing' };
     const qos = clampQos(request.qos);
+    if (!isSysTopic(filter) && servedNatively(filter, true)) return this.subscribeNatively(request, qos);
+    // Nothing is created for a subscription: tables appear when retained messages are stored.
     const existing = this.subscriptions.get(filter);
     const subscription: Subscription = existing ?? {
       subscriber: this,
@@ -171,6 +174,7 @@ export class ClientSession implements Subscriber {
     subscription.qos = qos;
     subscription.noLocal = request.nl === true;
     subscription.retainAsPublished = request.rap === true;
+    subscription.identifier = subscriptionIdentifier;
     if (!existing) {
       this.subscriptions.set(filter, subscription);
       this.services.router.add(subscription);
@@ -180,14 +184,37 @@ export class ClientSession implements Subscriber {
     const sendRetained = request.rh === 2 ? false : request.rh === 1 ? !existing : true;
     if (sendRetained) {
       subscription.held ??= [];
-      // After SUBACK, which HarperDB sends once this method returns.
+      // After the SUBACK, which the connection sends once this resolves.
       setImmediate(() => void this.sendRetained(subscription));
     }
     if (this.info.persistent) await this.services.sessions.save(this.snapshot());
-    return { qos };
+    return qos;
+  }
+
+  /** A subscription under another application's resource, served the way HarperDB serves it. */
+  private async subscribeNatively(request: SubscribeRequest, qos: QoS): Promise<number | Refusal> {
+    const filter = request.topic;
+    const existing = this.native.get(filter);
+    existing?.stop();
+    try {
+      const subscription = await subscribeNatively(filter, qos, this.user, request.rh === 2 || (request.rh === 1 && !!existing), (message) => {
+        if (!this.closed) this.outbox.push({ message, position: 0, qos, retain: false });
+      });
+      this.native.set(filter, subscription);
+      return qos;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      return { reasonCode: status === 403 || status === 401 ? 0x87 : 0x80, reason: (error as Error).message };
+    }
   }
 
   unsubscribe(filter: string): boolean {
+    const native = this.native.get(filter);
+    if (native) {
+      native.stop();
+      this.native.delete(filter);
+      return true;
+    }
     const subscription = this.subscriptions.get(filter);
     if (!subscription) return false;
     this.subscriptions.delete(filter);
@@ -206,14 +233,16 @@ export class ClientSession implements Subscriber {
         if (!this.mayRead(message.topic)) continue;
         await this.room();
         sent.add(messageKey(message));
-        this.outbox.push({ message, localTime: 0, qos: Math.min(message.qos, subscription.qos) as QoS, retain: true });
+        const delivery: Delivery = { message, position: 0, qos: Math.min(message.qos, subscription.qos) as QoS, retain: true };
+        if (subscription.identifier !== undefined) delivery.subscriptionIdentifiers = [subscription.identifier];
+        this.outbox.push(delivery);
       }
     } catch (error) {
       log.error('could not send retained messages for', subscription.filter, 'to', this.clientId, error);
     } finally {
       const held = subscription.held ?? [];
       subscription.held = null;
-      for (const [message, localTime] of held) this.offer(message, localTime, [subscription]);
+      for (const [message, position] of held) this.offer(message, position, [subscription]);
       // A live copy can still be on its way from another thread for a moment.
       setTimeout(() => {
         if (subscription.sentRetained === sent) subscription.sentRetained = null;
@@ -223,37 +252,33 @@ export class ClientSession implements Subscriber {
 
   // ---- PUBLISH from the client ----
 
-  /** Resolves once the message is accepted; a refusal answers (or closes) itself and never resolves. */
-  async publish(packet: PublishPacket): Promise<boolean> {
+  /** Resolves once the message is accepted (committed), or to why it was not. */
+  async publish(packet: PublishPacket): Promise<Refusal | null> {
     const v5 = this.info.protocolVersion === 5;
-    // Topic aliases are not offered (HarperDB's CONNACK announces no Topic Alias Maximum), so an
-    // aliased PUBLISH has an empty topic and is refused like any invalid topic.
     const topic = packet.topic;
-    const qos = clampQos(packet.qos ?? 0);
-    if (qos === 2 && packet.messageId !== undefined) {
-      // A QoS 2 PUBLISH sent again before our PUBREC arrived must not be delivered twice [MQTT-4.3.3].
-      if (packet.dup && this.recentQos2.includes(packet.messageId)) return true;
-      this.recentQos2.push(packet.messageId);
-      if (this.recentQos2.length > RECENT_QOS2_IDS) this.recentQos2.shift();
-    }
     const inbound: Inbound = {
       topic,
       payload: packet.payload ?? Buffer.alloc(0),
-      qos,
+      qos: clampQos(packet.qos ?? 0),
       retain: packet.retain === true,
       clientId: this.clientId,
       properties: v5 ? forwardedProperties(packet.properties) : undefined,
     };
-    const accepted = this.inOrder(inbound);
-    if (qos === 0) {
-      accepted.catch((error) => void this.refused(error, topic, qos, packet.messageId));
-      return true;
-    }
     try {
-      await accepted;
-      return true;
+      if (!isSysTopic(topic) && topic !== '' && servedNatively(topic, false)) await publishNatively(topic, inbound.payload, inbound.retain, this.user);
+      else await this.inOrder(inbound);
+      return null;
     } catch (error) {
-      return this.refused(error, topic, qos, packet.messageId);
+      if (error instanceof PublishRefused) {
+        if (error.reason === 'quota-exceeded' && !this.budget.warned) {
+          log.warn(`refused PUBLISH from client ${JSON.stringify(this.clientId)}: ${error.message} (logged once per client)`);
+          this.budget.warned = true;
+        }
+        return { reasonCode: REFUSAL_CODES[error.reason], reason: error.message };
+      }
+      const status = (error as { statusCode?: number }).statusCode;
+      log.warn(`could not accept a PUBLISH from ${JSON.stringify(this.clientId)} to ${JSON.stringify(topic.slice(0, 200))}`, error);
+      return { reasonCode: status === 403 || status === 401 ? 0x87 : UNSPECIFIED_ERROR, reason: `not accepted: ${(error as Error)?.message ?? error}` };
     }
   }
 
@@ -297,56 +322,22 @@ export class ClientSession implements Subscriber {
     }
   }
 
-  /**
-   * A PUBLISH that was not accepted. MQTT 5 QoS 1/2 gets PUBACK/PUBREC with the reason code,
-   * written here (HarperDB could only say 0x90). MQTT 3.1.1 has no way to refuse a PUBLISH, so
-   * the connection is closed [MQTT-4.8.0-1], as Mosquitto does for ACL denials. Either way the
-   * returned promise never settles, so HarperDB sends no acknowledgement of its own.
-   */
-  private refused(error: unknown, topic: string, qos: QoS, messageId: number | undefined): Promise<boolean> {
-    this.services.counters.add('publishDropped');
-    const refusal = error instanceof PublishRefused ? error : null;
-    const reason = refusal ? refusal.message : `not accepted (${(error as Error)?.message ?? error})`;
-    const shown = JSON.stringify(topic.length > 200 ? topic.slice(0, 200) + '...' : topic);
-    const line = `refused PUBLISH from client ${JSON.stringify(this.clientId)} to ${shown}: ${reason}`;
-    const settlesNever = new Promise<boolean>(() => undefined);
-    if (this.info.protocolVersion !== 5) {
-      log.warn(`${line}; closing the connection (MQTT 3.1.1 cannot refuse a PUBLISH)`);
-      this.transport.close();
-      return settlesNever;
-    }
-    if (refusal?.reason === 'quota-exceeded') {
-      if (!this.budget.warned) log.warn(`${line} (logged once per client)`);
-      this.budget.warned = true;
-    } else if (refusal) log.debug(line);
-    else log.warn(line);
-    if (qos > 0 && messageId !== undefined) {
-      const reasonCode = refusal ? REFUSAL_CODES[refusal.reason] : UNSPECIFIED_ERROR;
-      this.transport.write(generate({ cmd: qos === 2 ? 'pubrec' : 'puback', messageId, reasonCode }, { protocolVersion: 5 }));
-    }
-    return settlesNever;
-  }
-
   // ---- delivery to the client ----
 
-  /** PUBACK or PUBCOMP; false when the id is not one of ours (HarperDB sent that message). */
-  acknowledge(messageId: number): boolean {
-    if (!this.outbox.acknowledge(messageId)) return false;
-    if (this.info.persistent) this.dirty();
-    return true;
+  /** The client's PUBACK, PUBREC or PUBCOMP for one of our messages; false when the id is unknown. */
+  acknowledged(messageId: number, cmd: 'puback' | 'pubrec' | 'pubcomp', reasonCode: number): boolean {
+    // A PUBREC keeps the message in flight until PUBCOMP, unless the client refused it [MQTT-4.3.3].
+    const known = cmd === 'pubrec' && reasonCode < 0x80 ? this.outbox.released(messageId) : !!this.outbox.acknowledge(messageId);
+    if (known && this.info.persistent) this.dirty();
+    return known;
   }
 
-  /** HarperDB serves some of this client's topics natively and numbers its packets itself. */
-  shareIdsWithHarper(): void {
-    this.outbox.shareIdsWithHarper();
-  }
-
-  offer(message: BusMessage, localTime: number, matching: Subscription[]): void {
-    if (this.closed || localTime <= this.floor) return;
-    this.lastOffered = localTime;
+  offer(message: BusMessage, position: number, matching: Subscription[]): void {
+    if (this.closed || position <= this.floor) return;
+    this.lastOffered = position;
     if (this.info.persistent) this.dirty();
     if (this.mode === 'replaying') return; // the replay will read it from the log
-    const delivery = this.evaluate(message, localTime, matching, true);
+    const delivery = this.evaluate(message, position, matching, true);
     if (!delivery) return;
     if (!this.outbox.isFull()) {
       this.outbox.push(delivery);
@@ -354,16 +345,17 @@ export class ClientSession implements Subscriber {
       this.services.counters.add('publishDropped');
     } else {
       // Too far behind: stop queueing live messages and read QoS 1/2 ones back from the bus log.
-      this.replay({ from: localTime, inclusive: true, seenUpTo: localTime - 1 });
+      this.replay({ from: position, inclusive: true, seenUpTo: position - 1 });
     }
   }
 
   /** What to send for a message matched by `matching`, or null when nothing is due. */
-  private evaluate(message: BusMessage, localTime: number, matching: Subscription[], live: boolean): Delivery | null {
+  private evaluate(message: BusMessage, position: number, matching: Subscription[], live: boolean): Delivery | null {
     let qos = -1;
     let retain = false;
     let held: Subscription | undefined;
     let key: string | undefined;
+    let identifiers: number[] | undefined;
     for (const subscription of matching) {
       if (subscription.noLocal && message.clientId === this.clientId) continue; // MQTT 5 No Local
       if (subscription.sentRetained?.has((key ??= messageKey(message)))) continue; // already sent as retained
@@ -374,13 +366,17 @@ export class ClientSession implements Subscriber {
       qos = Math.max(qos, Math.min(message.qos, subscription.qos));
       // Live messages go out with retain 0 unless Retain As Published [MQTT-3.3.1-9].
       retain ||= subscription.retainAsPublished && message.retain;
+      // Every matching subscription's identifier goes with the message [MQTT-3.3.4-3].
+      if (subscription.identifier !== undefined) (identifiers ??= []).push(subscription.identifier);
     }
     if (qos < 0) {
-      held?.held?.push([message, localTime]);
+      held?.held?.push([message, position]);
       return null;
     }
     if (!this.mayRead(message.topic)) return null;
-    return { message, localTime, qos: qos as QoS, retain };
+    const delivery: Delivery = { message, position, qos: qos as QoS, retain };
+    if (identifiers) delivery.subscriptionIdentifiers = identifiers;
+    return delivery;
   }
 
   private mayRead(topic: string): boolean {
@@ -404,7 +400,7 @@ export class ClientSession implements Subscriber {
     this.replayRead = plan.from;
     this.replayLoop(plan).catch((error) => {
       log.error('replay for', this.clientId, 'failed', error);
-      this.transport.close();
+      this.link.disconnect(0x80, 'could not read queued messages');
     });
   }
 
@@ -412,20 +408,20 @@ export class ClientSession implements Subscriber {
     let inclusive = plan.inclusive;
     do {
       const start = this.replayRead;
-      for await (const { message, localTime } of this.services.bus.since(start)) {
+      for await (const { message, position } of this.services.bus.since(inclusive ? start - 1 : start)) {
         if (this.closed) return;
-        if (inclusive ? localTime < start : localTime <= start) continue;
+        if (inclusive ? position < start : position <= start) continue;
         inclusive = false;
-        this.replayRead = localTime;
-        const earlier = plan.resend?.get(localTime);
+        this.replayRead = position;
+        const earlier = plan.resend?.get(position);
         let delivery: Delivery | null;
         if (earlier) {
-          delivery = { message, localTime, qos: earlier.qos, retain: false, dup: earlier.messageId !== undefined };
+          delivery = { message, position, qos: earlier.qos, retain: false, dup: earlier.messageId !== undefined };
           if (earlier.messageId !== undefined) delivery.messageId = earlier.messageId;
         } else {
-          if (localTime <= plan.seenUpTo) continue;
+          if (position <= plan.seenUpTo) continue;
           const matching = [...this.subscriptions.values()].filter((s) => topicMatches(s.filter, message.topic));
-          delivery = matching.length ? this.evaluate(message, localTime, matching, false) : null;
+          delivery = matching.length ? this.evaluate(message, position, matching, false) : null;
           // QoS 0 messages are not kept for clients that were away or fell behind.
           if (!delivery || delivery.qos === 0) continue;
         }
@@ -467,7 +463,7 @@ export class ClientSession implements Subscriber {
       router.add(subscription);
       counters.add('subscriptions');
     }
-    const resend = new Map(record.pending.map((p) => [p.localTime, p]));
+    const resend = new Map(record.pending.map((p) => [p.position, p]));
     this.outbox.reserve(record.pending.flatMap((p) => (p.messageId === undefined ? [] : [p.messageId])));
     const from = Math.min(record.seenUpTo, ...resend.keys());
     this.startReplay({ from, inclusive: resend.size > 0, seenUpTo: record.seenUpTo, resend });
@@ -475,7 +471,7 @@ export class ClientSession implements Subscriber {
   }
 
   private seenUpTo(): number {
-    return this.mode === 'live' ? Math.max(this.floor, this.services.router.lastLocalTime) : this.replayRead;
+    return this.mode === 'live' ? Math.max(this.floor, this.services.router.lastPosition) : this.replayRead;
   }
 
   private snapshot(): SessionRecord {
@@ -491,8 +487,8 @@ export class ClientSession implements Subscriber {
       seenUpTo: this.seenUpTo(),
       pending: this.outbox
         .unacknowledged()
-        .filter((d) => d.localTime > 0)
-        .map((d) => (d.messageId === undefined ? { localTime: d.localTime, qos: d.qos } : { localTime: d.localTime, qos: d.qos, messageId: d.messageId })),
+        .filter((d) => d.position > 0)
+        .map((d) => (d.messageId === undefined ? { position: d.position, qos: d.qos } : { position: d.position, qos: d.qos, messageId: d.messageId })),
       expiresAt: this.closed && expiry !== null ? Date.now() + expiry * 1000 : null,
       online: this.closed ? null : this.connectionId,
       boot: bootId,
@@ -511,10 +507,13 @@ export class ClientSession implements Subscriber {
   evict(cleanStart = false): void {
     if (this.closed) return;
     this.evictedByCleanStart = cleanStart;
-    if (this.info.protocolVersion === 5) {
-      this.transport.write(generate({ cmd: 'disconnect', reasonCode: 0x8e }, { protocolVersion: 5 })); // Session taken over
-    }
-    this.transport.close();
+    this.link.disconnect(0x8e, 'session taken over by another connection');
+  }
+
+  /** MQTT 5 DISCONNECT may change the session expiry interval [MQTT-3.14.2.2.2]. */
+  setSessionExpiry(seconds: number): void {
+    this.info.sessionExpiry = seconds >= 0xffffffff ? null : seconds;
+    this.info.persistent = seconds > 0;
   }
 
   /** `graceful`: the client sent DISCONNECT, so its will is discarded. */
@@ -522,6 +521,7 @@ export class ClientSession implements Subscriber {
     if (this.closed) return;
     this.closed = true;
     const { router, sessions, wills, counters, publisher } = this.services;
+    for (const native of this.native.values()) native.stop();
     for (const subscription of this.subscriptions.values()) router.remove(subscription);
     counters.add('subscriptions', -this.subscriptions.size);
     counters.add('clientsConnected', -1);

@@ -2,6 +2,7 @@
 // their packet identifiers, and writes that pause while the socket buffer is full.
 import { generate } from 'mqtt-packet';
 import { propertiesForDelivery, type BusMessage, type QoS } from '../messages.js';
+import { OutboundAliases } from '../wire/topicAliases.js';
 
 export interface Transport {
   /** Writes one packet; false when the socket buffer is full and `onDrain` should be awaited. */
@@ -17,12 +18,16 @@ export interface Transport {
 export interface Delivery {
   message: BusMessage;
   /** Position in the bus log; 0 for retained messages read from a topic table. */
-  localTime: number;
+  position: number;
   qos: QoS;
   retain: boolean;
   /** Set when a QoS 1/2 message is sent again after a reconnect [MQTT-4.4.0-1]. */
   dup?: boolean;
   messageId?: number;
+  /** MQTT 5 Subscription Identifiers of the subscriptions it matched [MQTT-3.3.4-3]. */
+  subscriptionIdentifiers?: number[];
+  /** QoS 2: the client's PUBREC came, PUBREL went; waiting for PUBCOMP (sent again as PUBREL). */
+  released?: boolean;
 }
 
 export interface OutboxOptions {
@@ -34,11 +39,13 @@ export interface OutboxOptions {
   /** Changes in what the outbox holds (queued or awaiting acknowledgement), for $SYS store figures. */
   onHeld?(messages: number, payloadBytes: number): void;
   onDropped?(delivery: Delivery, reason: 'expired' | 'too-large' | 'queue-full' | 'unencodable', error?: unknown): void;
+  /** A packet written: its bytes, and for a PUBLISH its payload bytes (-1 otherwise). */
+  onWritten?(bytes: number, payloadBytes: number): void;
+  /** MQTT 5 Topic Alias Maximum the client offered: aliases this outbox may use. */
+  topicAliasMaximum?: number;
 }
 
 const MAX_PACKET_ID = 65535;
-/** HarperDB numbers its own deliveries 1..65500 (one counter for all sessions). */
-export const HARPER_MAX_PACKET_ID = 65500;
 
 export class Outbox {
   private queue: Delivery[] = [];
@@ -46,16 +53,18 @@ export class Outbox {
   private readonly inflight = new Map<number, Delivery>();
   private readonly reserved = new Set<number>();
   private nextId = 1;
-  private firstId = 1;
   private awaitingDrain = false;
   private spaceWaiters: Array<() => void> = [];
   private heldMessages = 0;
   private heldBytes = 0;
+  private readonly aliases: OutboundAliases | null;
 
   constructor(
     private readonly transport: Transport,
     private readonly options: OutboxOptions,
-  ) {}
+  ) {
+    this.aliases = options.protocolVersion === 5 && (options.topicAliasMaximum ?? 0) > 0 ? new OutboundAliases(options.topicAliasMaximum!) : null;
+  }
 
   get queued(): number {
     return this.queue.length - this.head;
@@ -85,21 +94,19 @@ export class Outbox {
     return delivery;
   }
 
+  /** The client's PUBREC for a QoS 2 message: it stays in flight until PUBCOMP. False when unknown. */
+  released(messageId: number): boolean {
+    const delivery = this.inflight.get(messageId);
+    if (!delivery || delivery.qos !== 2) return false;
+    delivery.released = true;
+    return true;
+  }
+
   /** QoS 1/2 messages not yet acknowledged: sent ones first, then queued ones. */
   unacknowledged(): Delivery[] {
     const pending = [...this.inflight.values()];
     for (let i = this.head; i < this.queue.length; i++) if (this.queue[i]!.qos > 0) pending.push(this.queue[i]!);
     return pending;
-  }
-
-  /**
-   * Uses only 65501..65535 for packet ids, because HarperDB also sends PUBLISH packets to this
-   * client (for natively served topics) with ids from its own counter.
-   */
-  shareIdsWithHarper(): void {
-    this.firstId = HARPER_MAX_PACKET_ID + 1;
-    if (this.nextId < this.firstId) this.nextId = this.firstId;
-    this.options.maxInflight = Math.min(this.options.maxInflight, MAX_PACKET_ID - HARPER_MAX_PACKET_ID);
   }
 
   /** Keeps identifiers of messages that will be sent again with their old id from being reused. */
@@ -155,33 +162,50 @@ export class Outbox {
     if (this.spaceWaiters.length > 0 && this.queued < this.options.maxQueued / 2) this.releaseWaiters();
   }
 
-  /** Writes one PUBLISH; false when the socket asks us to wait. */
+  /** Writes one PUBLISH (or, for a released QoS 2 message sent again, its PUBREL); false when the socket asks us to wait. */
   private send(delivery: Delivery, now: number): boolean {
-    const properties = propertiesForDelivery(delivery.message, now);
+    const { message, qos } = delivery;
+    const protocolVersion = this.options.protocolVersion as 3 | 4 | 5;
+    if (delivery.released && delivery.messageId !== undefined) {
+      this.inflight.set(delivery.messageId, delivery);
+      return this.write(generate({ cmd: 'pubrel', messageId: delivery.messageId } as Parameters<typeof generate>[0], { protocolVersion }), -1);
+    }
+    const properties = propertiesForDelivery(message, now);
     if (properties === null) {
       this.hold(delivery, -1);
       this.options.onDropped?.(delivery, 'expired');
       return true;
     }
-    const { message, qos } = delivery;
     if (qos > 0) {
       delivery.messageId ??= this.allocateId();
       this.reserved.delete(delivery.messageId);
+    }
+    let topic = message.topic;
+    let packetProperties: Record<string, unknown> | undefined;
+    if (protocolVersion === 5) {
+      packetProperties = properties ?? {};
+      const identifiers = delivery.subscriptionIdentifiers;
+      if (identifiers) packetProperties.subscriptionIdentifier = identifiers.length === 1 ? identifiers[0] : identifiers;
+      const alias = this.aliases?.use(topic);
+      if (alias) {
+        packetProperties.topicAlias = alias.alias;
+        if (!alias.withTopic) topic = '';
+      }
     }
     let packet: Buffer;
     try {
       packet = generate(
         {
           cmd: 'publish',
-          topic: message.topic,
+          topic,
           payload: message.payload,
           qos,
           retain: delivery.retain,
           dup: delivery.dup ?? false,
           messageId: qos > 0 ? delivery.messageId : undefined,
-          properties: this.options.protocolVersion === 5 ? properties : undefined,
+          properties: packetProperties,
         } as Parameters<typeof generate>[0],
-        { protocolVersion: this.options.protocolVersion as 3 | 4 | 5 },
+        { protocolVersion },
       );
     } catch (error) {
       // One message that cannot be encoded must not stall the queue behind it.
@@ -197,13 +221,18 @@ export class Outbox {
     }
     if (qos > 0) this.inflight.set(delivery.messageId!, delivery);
     else this.hold(delivery, -1);
+    return this.write(packet, message.payload.length);
+  }
+
+  private write(packet: Buffer, payloadBytes: number): boolean {
+    this.options.onWritten?.(packet.length, payloadBytes);
     return this.transport.write(packet);
   }
 
   private allocateId(): number {
     for (let tries = 0; tries < MAX_PACKET_ID; tries++) {
       const id = this.nextId;
-      this.nextId = id === MAX_PACKET_ID ? this.firstId : id + 1;
+      this.nextId = id === MAX_PACKET_ID ? 1 : id + 1;
       if (!this.inflight.has(id) && !this.reserved.has(id)) return id;
     }
     throw new Error('no free packet identifier');

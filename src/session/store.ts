@@ -15,7 +15,7 @@ export interface StoredSubscription {
 
 /** A QoS 1/2 message sent or queued but not acknowledged when the state was saved. */
 export interface StoredPending {
-  localTime: number;
+  position: number;
   qos: QoS;
   messageId?: number;
 }

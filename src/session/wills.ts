@@ -2,7 +2,7 @@
 // crashed worker thread or HarperDB process and is published when the thread or process restarts.
 import { ensureTable, type HarperTable } from '../harper/tables.js';
 import { asBuffer, readProperties } from '../messages.js';
-import type { WillMessage } from './connect.js';
+import type { WillMessage } from '../wire/connect.js';
 
 export const WILLS_TABLE = 'mqtt_wills';
 

@@ -1,5 +1,5 @@
 // Overload: when some worker thread routes messages later than ROUTING_LAG_LIMIT_MS after they
-// were committed, publishers are slowed down (one message written at a time per client, and their
+// were accepted, publishers are slowed down (one message written at a time per client, and their
 // sockets not read meanwhile) instead of every client's deliveries falling behind. Each thread
 // puts its worst lag of the last tick into the shared counters; every thread reads the maximum.
 import type { Counters } from './counters.js';
@@ -17,9 +17,9 @@ export class Overload {
     private readonly limitMs = ROUTING_LAG_LIMIT_MS,
   ) {}
 
-  /** Called for each message this thread routes, with its commit time. */
-  routed(localTime: number, now = Date.now()): void {
-    const lag = now - localTime;
+  /** Called for each message this thread routes, with the time it was accepted. */
+  routed(acceptedAt: number, now = Date.now()): void {
+    const lag = now - acceptedAt;
     if (lag > this.worst) this.worst = lag;
   }
 

@@ -1,7 +1,7 @@
 // The $SYS updater. One worker thread (index 0) runs it: every `sysInterval` seconds it adds up
 // the counters of all threads, counts sessions, tables and retained messages, and writes the values
 // that changed to the `sys` table and onto the bus, where subscribers get them as retained messages.
-import type { Bus } from '../bus.js';
+import type { Bus } from '../bus/bus.js';
 import { log } from '../harper/log.js';
 import type { HarperTable } from '../harper/tables.js';
 import type { History } from '../history.js';
@@ -94,7 +94,7 @@ export class SysUpdater {
       [...changed].map(async ([id, value]) => {
         try {
           await table.put(id, { id, value, updatedAt: new Date(now) });
-          await bus.publish(sysMessage(id, value, now));
+          await bus.publish(sysMessage(id, value, now), false);
         } catch (error) {
           this.changed.forget(id); // written again at the next refresh
           throw error;

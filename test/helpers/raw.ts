@@ -49,6 +49,11 @@ export class RawClient {
     this.socket.write(bytes);
   }
 
+  /** Writes bytes as they are (for packets no encoder would produce). */
+  sendRaw(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
   /** The next received packet of this type (waits for it). */
   async next(cmd: string, timeoutMs = 5000): Promise<Packet> {
     const deadline = Date.now() + timeoutMs;

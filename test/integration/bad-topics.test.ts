@@ -1,6 +1,7 @@
 // Topics and filters MQTT forbids are refused the MQTT way, store nothing and create no table.
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, connect, publish, quietPeriod, record, subscribe, unique, waitFor } from '../helpers/mqtt.js';
+import { generate } from 'mqtt-packet';
 import { RawClient } from '../helpers/raw.js';
 import { get } from '../helpers/rest.js';
 
@@ -12,7 +13,14 @@ async function registeredPrefixes(): Promise<string[]> {
 
 // MQTT.js checks filters itself, so these go out as raw packets. (A filter over 65535 bytes cannot be
 // encoded in a SUBSCRIBE at all; the unit tests cover that check.)
-const badFilters = (id: string) => [`${id}/#/x`, `${id}/a+/b`, `${id}/b#`, `${id}/\u0000/x`, '', `#${id}`, `${id}/+x`];
+const badFilters = (id: string) => [`${id}/#/x`, `${id}/a+/b`, `${id}/b#`, '', `#${id}`, `${id}/+x`];
+
+/** A packet whose topic (or filter) has `raw` bytes where `placeholder` was: what no encoder writes. */
+function withRawBytes(packet: Buffer, placeholder: string, raw: number[]): Buffer {
+  const at = packet.indexOf(Buffer.from(placeholder));
+  Buffer.from(raw).copy(packet, at);
+  return packet;
+}
 
 describe('invalid subscriptions', () => {
   it.each([4, 5] as const)('are refused in SUBACK (MQTT %d) and create no table', async (protocolVersion) => {
@@ -29,6 +37,25 @@ describe('invalid subscriptions', () => {
     await client.next('puback');
     expect((await registeredPrefixes()).filter((p) => p.includes(id))).toEqual([`${id}/fine/`]);
     client.close();
+  });
+});
+
+describe('malformed UTF-8 [MQTT-1.5.4-1, MQTT-1.5.4-2]', () => {
+  it.each([4, 5] as const)('closes an MQTT %d connection whose PUBLISH topic or SUBSCRIBE filter is not well-formed UTF-8, creating nothing', async (protocolVersion) => {
+    const id = unique('utf');
+    const cases = [
+      withRawBytes(generate({ cmd: 'publish', topic: `${id}/XXX`, payload: Buffer.from('x'), qos: 1, messageId: 1, retain: true, dup: false } as never, { protocolVersion }), 'XXX', [0xc3, 0x28, 0xff]),
+      withRawBytes(generate({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: `${id}/XXX/#`, qos: 1 }] } as never, { protocolVersion }), 'XXX', [0xed, 0xa0, 0x80]),
+      withRawBytes(generate({ cmd: 'publish', topic: `${id}/X/y`, payload: Buffer.from('x'), qos: 0, retain: true, dup: false } as never, { protocolVersion }), 'X', [0x00]),
+    ];
+    for (const bytes of cases) {
+      const client = await RawClient.connect(protocolVersion);
+      client.sendRaw(bytes);
+      await client.closed;
+      await expect(client.next('puback', 50)).rejects.toThrow();
+      await expect(client.next('suback', 50)).rejects.toThrow();
+    }
+    expect((await registeredPrefixes()).filter((p) => p.includes(id))).toEqual([]);
   });
 });
 

@@ -29,7 +29,7 @@ describe('QoS', () => {
     await subscribe(subscriber, topic, { qos });
     const publisher = await connect();
     await Promise.all(Array.from({ length: 500 }, (_, i) => publish(publisher, topic, String(i), { qos })));
-    await waitFor(() => received.length === 500, '500 messages', 15_000);
+    await waitFor(() => received.length === 500, "500 messages", 15_000);
     expect(received.map((m) => Number(m.payload.toString()))).toEqual(Array.from({ length: 500 }, (_, i) => i));
   });
 });

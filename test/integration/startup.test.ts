@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { probeMqtt } from '../../src/cli/harper.js';
 import { freePort, PROJECT_DIR } from '../../src/cli/instance.js';
 import { ownInstance } from '../helpers/instance.js';
+import { waitFor } from '../helpers/mqtt.js';
 
 const run = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), 'harper-mqtt-bridge-startup-'));
@@ -96,10 +97,14 @@ describe('inside HarperDB, with an option the component cannot accept', () => {
 
   it('refuses MQTT clients ("server unavailable") and says why once in the log', async () => {
     expect(await probeMqtt(instance().info.ports.mqtt)).toBe(3);
-    const lines = instance()
-      .logFile()
-      .split('\n')
-      .filter((line) => line.includes('is not serving'));
+    const notServing = () =>
+      instance()
+        .logFile()
+        .split('\n')
+        .filter((line) => line.includes('is not serving'));
+    await waitFor(() => notServing().length > 0, 'the log line (HarperDB writes its log asynchronously)');
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // time for a second line, should there be one
+    const lines = notServing();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('harper-mqtt-bridge is not serving: MQTT_BRIDGE_HISTORY_TTL: historyTtl must be a duration');
   });

@@ -204,7 +204,7 @@ describe('table rules at runtime', () => {
     await client.endAsync();
     await instance().restart({ MQTT_BRIDGE_TOPIC_RULES: JSON.stringify([{ pattern: 'later/+device/+metric', table: 'later_status' }]) });
     await waitFor(async () => ((await json('/later_status/?select(device)')) as unknown[]).length === 3, 'three rows moved into the rule table', 10_000);
-    expect(instance().logFile()).toContain('moved 3 retained messages into data.later_status (rule later/+device/+metric)');
+    await waitFor(() => instance().logFile().includes('moved 3 retained messages into data.later_status (rule later/+device/+metric)'), 'the log line');
     const late = await connect({ port: instance().info.ports.mqtt });
     const received = record(late);
     await subscribe(late, 'later/#');

@@ -33,8 +33,8 @@ function message(topic: string, payload: string | Buffer, qos: QoS = 0, extra: P
   return { topic, payload: Buffer.from(payload), qos, retain: false, clientId: 'p', timestamp: Date.now(), ...extra };
 }
 
-function delivery(m: BusMessage, qos: QoS = m.qos, localTime = 1): Delivery {
-  return { message: m, localTime, qos, retain: false };
+function delivery(m: BusMessage, qos: QoS = m.qos, position = 1): Delivery {
+  return { message: m, position, qos, retain: false };
 }
 
 describe('Outbox', () => {
@@ -161,16 +161,42 @@ describe('Outbox', () => {
     expect(outbox.queued).toBe(1);
   });
 
-  it('keeps to ids above HarperDB\'s own range once native topics share the connection', () => {
+  it('keeps a QoS 2 message in flight from PUBREC until PUBCOMP, and sends it again as PUBREL', () => {
     const socket = new FakeSocket(4);
-    const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 100, maxQueued: 1000 });
-    outbox.shareIdsWithHarper();
-    for (let i = 0; i < 50; i++) outbox.push(delivery(message('t', String(i), 1)));
-    const ids = socket.packets.map((p) => (p as { messageId: number }).messageId);
-    expect(ids).toHaveLength(35);
-    expect(Math.min(...ids)).toBe(65501);
-    expect(Math.max(...ids)).toBe(65535);
-    outbox.acknowledge(65501);
-    expect((socket.packets.at(-1) as { messageId: number }).messageId).toBe(65501);
+    const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 1, maxQueued: 10 });
+    outbox.push(delivery(message('t', 'a', 2)));
+    outbox.push(delivery(message('t', 'b', 2)));
+    const id = (socket.packets[0] as { messageId: number }).messageId;
+    expect(outbox.released(id)).toBe(true);
+    expect(outbox.released(id + 1000)).toBe(false);
+    expect(socket.packets).toHaveLength(1); // still in flight: the window stays full
+    const [pending] = outbox.unacknowledged();
+    expect(pending).toMatchObject({ released: true, messageId: id });
+    const again = new FakeSocket(4);
+    const resumed = new Outbox(again, { protocolVersion: 4, maxInflight: 5, maxQueued: 10 });
+    resumed.push(pending!);
+    expect(again.packets).toEqual([expect.objectContaining({ cmd: 'pubrel', messageId: id })]);
+    outbox.acknowledge(id);
+    expect((socket.packets[1] as { payload: Buffer }).payload.toString()).toBe('b');
+  });
+
+  it('MQTT 5: sends the subscription identifiers of the subscriptions a message matched', () => {
+    const socket = new FakeSocket(5);
+    const outbox = new Outbox(socket, { protocolVersion: 5, maxInflight: 5, maxQueued: 10 });
+    outbox.push({ ...delivery(message('t', 'one')), subscriptionIdentifiers: [7] });
+    outbox.push({ ...delivery(message('t', 'two')), subscriptionIdentifiers: [7, 9] });
+    expect(socket.packets.map((p) => (p as { properties?: { subscriptionIdentifier?: unknown } }).properties?.subscriptionIdentifier)).toEqual([7, [7, 9]]);
+  });
+
+  it('MQTT 5: uses the topic aliases the client offered, sending a known topic as its alias', () => {
+    const socket = new FakeSocket(5);
+    const outbox = new Outbox(socket, { protocolVersion: 5, maxInflight: 5, maxQueued: 10, topicAliasMaximum: 1 });
+    for (const topic of ['a/b', 'a/b', 'c']) outbox.push(delivery(message(topic, 'x')));
+    const sent = socket.packets as Array<{ topic: string; properties?: { topicAlias?: number } }>;
+    expect(sent.map((p) => [p.topic, p.properties?.topicAlias])).toEqual([
+      ['a/b', 1],
+      ['', 1],
+      ['c', undefined], // no alias left
+    ]);
   });
 });

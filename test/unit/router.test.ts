@@ -9,7 +9,7 @@ class Client implements Subscriber {
     readonly clientId: string,
     readonly connectionId = clientId + '-1',
   ) {}
-  offer(message: BusMessage, _localTime: number, matching: Subscription[]): void {
+  offer(message: BusMessage, _position: number, matching: Subscription[]): void {
     this.offers.push({ payload: message.payload.toString(), filters: matching.map((s) => s.filter).sort() });
   }
   evict(): void {
@@ -45,7 +45,7 @@ describe('Router', () => {
     router.route(message('x/y', 'm1'), 10);
     expect(a.offers).toEqual([{ payload: 'm1', filters: ['#', 'x/+'] }]);
     expect(b.offers).toEqual([{ payload: 'm1', filters: ['x/y'] }]);
-    expect(router.lastLocalTime).toBe(10);
+    expect(router.lastPosition).toBe(10);
   });
 
   it('still offers to the other clients when one of them throws', () => {

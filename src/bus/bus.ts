@@ -1,0 +1,153 @@
+// The message bus between worker threads. Messages a thread accepts in one event-loop turn form a
+// batch with consecutive global sequence numbers; the batch's QoS 1/2 messages are written to the
+// message log in one transaction (their only durable write), then the batch is broadcast to the
+// other threads and routed on this one. Every thread routes in sequence order (a reorder buffer
+// holds batches that overtook an earlier one), so all clients see one order, and positions in it
+// are what persistent sessions remember and replay from the log.
+import { BroadcastChannel } from 'node:worker_threads';
+import { log } from '../harper/log.js';
+import { sharedBuffer } from '../harper/sharedMemory.js';
+import type { HarperTable } from '../harper/tables.js';
+import { readBusMessage, type BusMessage } from '../messages.js';
+import { MessageLog } from './log.js';
+import { ReorderBuffer, type Batch } from './reorder.js';
+import { Sequence } from './sequence.js';
+
+/** Notices between threads about sessions (not delivered to MQTT clients). */
+export type Control = { kind: 'takeover'; clientId: string; connectionId: string; cleanStart: boolean };
+
+export interface LoggedMessage {
+  message: BusMessage;
+  position: number;
+}
+
+type Wire = { batch: Batch<BusMessage> } | { control: Control };
+
+/** A gap in the sequence this long is filled from the log (a batch whose thread died before broadcasting it). */
+const GAP_WAIT_MS = 1000;
+const GAP_CHECK_MS = 250;
+
+interface Pending {
+  message: BusMessage;
+  durable: boolean;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class Bus {
+  private readonly channel: BroadcastChannel;
+  private reorder: ReorderBuffer<BusMessage> | null = null;
+  private onMessage: (message: BusMessage, position: number) => void = () => undefined;
+  private onControl: (notice: Control) => void = () => undefined;
+  private pending: Pending[] = [];
+  private flushScheduled = false;
+
+  private constructor(
+    private readonly log: MessageLog,
+    private readonly sequence: Sequence,
+    database: string,
+  ) {
+    this.channel = new BroadcastChannel(`harper-mqtt-bridge/bus/${database}`);
+    this.channel.onmessage = (event) => this.receive((event as { data: Wire }).data);
+    (this.channel as unknown as { unref?: () => void }).unref?.();
+  }
+
+  static async open(database: string, logTtlSeconds: number): Promise<Bus> {
+    const log = await MessageLog.open(database, logTtlSeconds);
+    const sequence = new Sequence(new BigInt64Array(sharedBuffer(log.table, 'harper-mqtt-bridge/sequence', 8)));
+    sequence.seed();
+    return new Bus(log, sequence, database);
+  }
+
+  /** A table whose store gives memory shared by all threads (for the counters). */
+  get table(): HarperTable<object> {
+    return this.log.table as unknown as HarperTable<object>;
+  }
+
+  /** The position of the next message this thread will route: every earlier one has been. */
+  get position(): number {
+    return this.reorder?.position ?? this.sequence.peek();
+  }
+
+  /**
+   * Accepts a message: it gets its sequence number at the end of this event-loop turn, with the
+   * others of the turn. `durable` (QoS 1/2) messages are in the log when the promise resolves;
+   * every message is then routed on every thread.
+   */
+  publish(message: BusMessage, durable: boolean): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ message, durable, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  control(notice: Control): void {
+    this.onControl(notice);
+    this.channel.postMessage({ control: notice } satisfies Wire);
+  }
+
+  /** Routes, in sequence order, every message published from now on by any thread. */
+  listen(onMessage: (message: BusMessage, position: number) => void, onControl: (notice: Control) => void): void {
+    this.onMessage = onMessage;
+    this.onControl = onControl;
+    this.reorder = new ReorderBuffer(this.sequence.peek(), (position, message) => this.onMessage(message, position));
+    setInterval(() => void this.fillGap(), GAP_CHECK_MS).unref();
+  }
+
+  /** Logged (QoS 1/2) messages after `position`, in order. */
+  async *since(position: number): AsyncIterable<LoggedMessage> {
+    for await (const { seq, message } of this.log.since(position)) yield { message, position: seq };
+  }
+
+  /** Messages in the log, approximately. */
+  logSize(): number {
+    return this.log.size();
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    const start = this.sequence.allocate(batch.length);
+    const items: Array<BusMessage | null> = batch.map((p) => p.message);
+    const durable: Array<[number, BusMessage]> = [];
+    batch.forEach((p, i) => p.durable && durable.push([start + i, p.message]));
+    let failure: unknown = null;
+    if (durable.length > 0) {
+      try {
+        await this.log.append(durable);
+      } catch (error) {
+        failure = error;
+        log.error(`could not write ${durable.length} messages to the message log; their publishers are told`, error);
+        batch.forEach((p, i) => p.durable && (items[i] = null)); // not routed: they were not accepted
+      }
+    }
+    const wire: Batch<BusMessage> = { start, items };
+    this.channel.postMessage({ batch: wire } satisfies Wire);
+    this.reorder?.add(wire);
+    for (const p of batch) {
+      if (failure && p.durable) p.reject(failure);
+      else p.resolve();
+    }
+  }
+
+  private receive(data: Wire): void {
+    if ('control' in data) return this.onControl(data.control);
+    // Structured cloning turned Buffers into Uint8Arrays: rebuild plain messages.
+    const items = data.batch.items.map((item) => (item ? readBusMessage(item) : null));
+    this.reorder?.add({ start: data.batch.start, items });
+  }
+
+  /** A batch another thread never broadcast (it died): route what the log has of it. */
+  private async fillGap(): Promise<void> {
+    const gap = this.reorder?.staleGap(GAP_WAIT_MS);
+    if (!gap) return;
+    const found = await this.log.range(gap.from, gap.to);
+    const items = Array.from({ length: gap.to - gap.from }, (_, i) => found.get(gap.from + i) ?? null);
+    log.warn(`messages ${gap.from}..${gap.to - 1} never arrived from their thread; routing the ${found.size} the log has`);
+    this.reorder?.add({ start: gap.from, items });
+  }
+}
