@@ -1,4 +1,4 @@
-// npm run --silent bench [-- --scale[=10000]] [--fleet[=100000]] [--sys] [--only-sys] [--only-fleet] [--rounds=5] [--messages=20000]
+// npm run --silent bench [-- --wire] [--only=wire|fleet|sys|scale,...] [--scale[=10000]] [--fleet[=100000]] [--sys] [--rounds=5] [--messages=20000]
 // Runs HarperDB instances side by side in one run and prints one JSON document on stdout.
 // Progress goes to stderr; the JSON is also saved under bench/results/. Shared machines are
 // noisy: compare ratios within one run.
@@ -6,7 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import pino from 'pino';
 import { HarperInstance } from '../src/cli/instance.js';
+import { Mosquitto } from '../src/cli/mosquitto.js';
 import { firstMessage } from './scenarios/firstMessage.js';
+import { messagePath } from './scenarios/messagePath.js';
 import { fleet, FLEET_RULE } from './scenarios/fleet.js';
 import { scale } from './scenarios/scale.js';
 import { closedLoop, openLoop, type Target, type ThroughputResult } from './scenarios/throughput.js';
@@ -16,11 +18,16 @@ const log = pino({ name: 'bench', base: undefined }, pino.destination(2));
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((arg) => { const [key, value] = arg.replace(/^--/, '').split('='); return [key!, value]; }));
 const rounds = Number(args.get('rounds') ?? 5);
 const messages = Number(args.get('messages') ?? 20_000);
-const scaleCount = args.has('scale') ? Number(args.get('scale') ?? 10_000) : 0;
-const onlySys = args.has('only-sys');
-const onlyFleet = args.has('only-fleet');
-const fleetDevices = args.has('fleet') || onlyFleet ? Number(args.get('fleet') ?? 100_000) : 0;
-const sysOverhead = args.has('sys') || onlySys;
+// --only=a,b runs just those parts (wire, throughput, sys, scale, fleet); --only-sys and --only-fleet are its old spellings.
+const only = new Set((args.get('only') ?? '').split(',').filter(Boolean));
+if (args.has('only-sys')) only.add('sys');
+if (args.has('only-fleet')) only.add('fleet');
+const part = (name: string, flagged: boolean) => (only.size > 0 ? only.has(name) : flagged);
+const throughput = part('throughput', true);
+const scaleCount = part('scale', args.has('scale')) ? Number(args.get('scale') ?? 10_000) : 0;
+const fleetDevices = part('fleet', args.has('fleet')) ? Number(args.get('fleet') ?? 100_000) : 0;
+const wire = part('wire', args.has('wire'));
+const sysOverhead = part('sys', args.has('sys'));
 
 // The same shape of topic on both paths: a table exported in schema.graphql (HarperDB's own MQTT
 // routing) and a topic served by this component.
@@ -64,7 +71,8 @@ async function compare(instance: HarperInstance, label: string): Promise<Compari
 }
 
 async function withInstance<T>(env: NodeJS.ProcessEnv, run: (instance: HarperInstance) => Promise<T>): Promise<T> {
-  const instance = await HarperInstance.create({ threads: 2, env, apps: ['test/fixtures/native-app'] });
+  // HarperDB's own MQTT server on a port of its own, serving the fixture app's @export table: "native".
+  const instance = await HarperInstance.create({ threads: 2, env, apps: ['test/fixtures/native-app'], harperMqtt: true });
   try {
     await instance.start();
     return await run(instance);
@@ -77,7 +85,7 @@ const report: Record<string, unknown> = {
   environment: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, harperdb: '4.7.29', threads: 2, rounds, messages },
 };
 
-if (!onlySys && !onlyFleet) {
+if (throughput) {
   log.info('history off: native vs component');
   report.historyOff = await withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0' }, async (instance) => ({
     ...(await compare(instance, 'history off')),
@@ -119,6 +127,18 @@ if (scaleCount > 0) {
 if (fleetDevices > 0) {
   log.info(`fleet: ${fleetDevices} devices under one table rule (history on, as shipped)`);
   report.fleet = await withInstance({ MQTT_BRIDGE_TOPIC_RULES: JSON.stringify([FLEET_RULE]) }, (instance) => fleet(instance, fleetDevices, (message) => log.info(message)));
+}
+
+if (wire) {
+  log.info('message path: HarperDB own MQTT vs component vs Mosquitto (history on), and history on vs off');
+  const mosquitto = await Mosquitto.start(() => 'max_queued_messages 1000000');
+  try {
+    report.messagePath = await withInstance({}, (withHistory) =>
+      withInstance({ MQTT_BRIDGE_HISTORY_TTL: '0' }, (withoutHistory) => messagePath(withHistory, withoutHistory, mosquitto, { rounds: Math.min(rounds, 3), log: (message) => log.info(message) })),
+    );
+  } finally {
+    await mosquitto.stop();
+  }
 }
 
 const json = JSON.stringify(report, null, 2) + '\n';

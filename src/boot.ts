@@ -31,7 +31,7 @@ const MAX_REST_ROOTS = 10_000;
 
 export async function startServices(config: BridgeConfig, counters: Counters): Promise<SessionServices> {
   const { database } = config;
-  const bus = await Bus.open(database, config.messageLogTtl);
+  const bus = await Bus.open(database, config.messageLogTtl, nodeThreadId, (threadId) => counters.isLive(threadId));
   shareCounters(counters, bus);
   const registry = await TopicRegistry.open(database, {
     tablesPerDatabase: config.tablesPerDatabase,

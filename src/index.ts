@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { startServices } from './boot.js';
 import { ConfigError, DEFAULTS, readConfigSection, resolveConfig, resolveListeners, type BridgeConfig, type ListenerConfig } from './config.js';
 import { log } from './harper/log.js';
+import { profileThisThread } from './harper/profiler.js';
 import { readHarperSettings, type HarperSettings } from './harper/settings.js';
 import { workerIndex } from './harper/thread.js';
 import { ClientSession, type SessionServices } from './session/client.js';
@@ -45,6 +46,7 @@ function listenerOptions(listeners: ListenerConfig, settings: HarperSettings): L
   return options;
 }
 
+profileThisThread(process.env.MQTT_BRIDGE_CPU_PROFILE);
 const loaded = loadConfig();
 const config = loaded instanceof ConfigError ? null : loaded;
 if (loaded instanceof ConfigError && workerIndex === 0) log.error(`harper-mqtt-bridge is not serving: ${loaded.message}`);

@@ -10,7 +10,7 @@ import { sharedBuffer } from '../harper/sharedMemory.js';
 import type { HarperTable } from '../harper/tables.js';
 import { readBusMessage, type BusMessage } from '../messages.js';
 import { MessageLog } from './log.js';
-import { ReorderBuffer, type Batch } from './reorder.js';
+import { ReorderBuffer, type Batch, type Reservation } from './reorder.js';
 import { Sequence } from './sequence.js';
 
 /** Notices between threads about sessions (not delivered to MQTT clients). */
@@ -21,10 +21,15 @@ export interface LoggedMessage {
   position: number;
 }
 
-type Wire = { batch: Batch<BusMessage> } | { control: Control };
+type Wire = { batch: Batch<BusMessage> } | { reserve: Reservation } | { control: Control };
 
-/** A gap in the sequence this long is filled from the log (a batch whose thread died before broadcasting it). */
-const GAP_WAIT_MS = 1000;
+/**
+ * Routing waits for numbers another thread took as long as that thread lives (its commit may be
+ * slow); numbers nobody announced are given up after a while, and so, with an error in the log, are
+ * numbers a live thread never delivered. Given-up numbers are routed from what the log has.
+ */
+const UNANNOUNCED_WAIT_MS = 5000;
+const ANNOUNCED_WAIT_MS = 30_000;
 const GAP_CHECK_MS = 250;
 
 interface Pending {
@@ -46,17 +51,20 @@ export class Bus {
     private readonly log: MessageLog,
     private readonly sequence: Sequence,
     database: string,
+    private readonly threadId: number,
+    private readonly isLive: (threadId: number) => boolean,
   ) {
     this.channel = new BroadcastChannel(`harper-mqtt-bridge/bus/${database}`);
     this.channel.onmessage = (event) => this.receive((event as { data: Wire }).data);
     (this.channel as unknown as { unref?: () => void }).unref?.();
   }
 
-  static async open(database: string, logTtlSeconds: number): Promise<Bus> {
+  /** `isLive(threadId)`: whether a worker thread of this process is still running. */
+  static async open(database: string, logTtlSeconds: number, threadId: number, isLive: (threadId: number) => boolean): Promise<Bus> {
     const log = await MessageLog.open(database, logTtlSeconds);
     const sequence = new Sequence(new BigInt64Array(sharedBuffer(log.table, 'harper-mqtt-bridge/sequence', 8)));
     sequence.seed();
-    return new Bus(log, sequence, database);
+    return new Bus(log, sequence, database, threadId, isLive);
   }
 
   /** A table whose store gives memory shared by all threads (for the counters). */
@@ -112,6 +120,10 @@ export class Bus {
     const batch = this.pending;
     this.pending = [];
     const start = this.sequence.allocate(batch.length);
+    // Others now wait for these numbers: tell them who is bringing them.
+    const reservation: Reservation = { start, count: batch.length, owner: this.threadId };
+    this.channel.postMessage({ reserve: reservation } satisfies Wire);
+    this.reorder?.reserve(reservation);
     const items: Array<BusMessage | null> = batch.map((p) => p.message);
     const durable: Array<[number, BusMessage]> = [];
     batch.forEach((p, i) => p.durable && durable.push([start + i, p.message]));
@@ -136,18 +148,22 @@ export class Bus {
 
   private receive(data: Wire): void {
     if ('control' in data) return this.onControl(data.control);
+    if ('reserve' in data) return this.reorder?.reserve(data.reserve);
     // Structured cloning turned Buffers into Uint8Arrays: rebuild plain messages.
     const items = data.batch.items.map((item) => (item ? readBusMessage(item) : null));
     this.reorder?.add({ start: data.batch.start, items });
   }
 
-  /** A batch another thread never broadcast (it died): route what the log has of it. */
+  /** Numbers whose thread died before broadcasting them (or never said it took them): routed from the log. */
   private async fillGap(): Promise<void> {
-    const gap = this.reorder?.staleGap(GAP_WAIT_MS);
-    if (!gap) return;
-    const found = await this.log.range(gap.from, gap.to);
-    const items = Array.from({ length: gap.to - gap.from }, (_, i) => found.get(gap.from + i) ?? null);
-    log.warn(`messages ${gap.from}..${gap.to - 1} never arrived from their thread; routing the ${found.size} the log has`);
-    this.reorder?.add({ start: gap.from, items });
+    const stall = this.reorder?.stall();
+    if (!stall) return;
+    const givenUp = stall.owner === null ? stall.sinceMs > UNANNOUNCED_WAIT_MS : !this.isLive(stall.owner) || stall.sinceMs > ANNOUNCED_WAIT_MS;
+    if (!givenUp) return;
+    const found = await this.log.range(stall.from, stall.to);
+    const items = Array.from({ length: stall.to - stall.from }, (_, i) => found.get(stall.from + i) ?? null);
+    const why = stall.owner === null ? 'no thread announced them' : this.isLive(stall.owner) ? `thread ${stall.owner} never delivered them` : `thread ${stall.owner} died`;
+    (stall.owner !== null && this.isLive(stall.owner) ? log.error : log.warn)(`messages ${stall.from}..${stall.to - 1}: ${why}; routing the ${found.size} the log has`);
+    this.reorder?.add({ start: stall.from, items });
   }
 }

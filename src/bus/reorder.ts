@@ -1,6 +1,8 @@
 // Batches of messages arrive from several worker threads, each numbered with consecutive global
 // sequence numbers; every thread must route them in one order, the sequence order. A batch that
-// arrives early waits for the ones before it. Pure code, no HarperDB.
+// arrives early waits for the ones before it. A thread announces the numbers it took (a
+// reservation) before it commits their batch, so the others know who they are waiting for: a range
+// is given up (read from the log instead) only when its thread died. Pure code, no HarperDB.
 
 export interface Batch<T> {
   /** Sequence number of the first item. */
@@ -9,9 +11,25 @@ export interface Batch<T> {
   items: Array<T | null>;
 }
 
+export interface Reservation {
+  start: number;
+  count: number;
+  /** The thread that took the numbers (node's threadId). */
+  owner: number;
+}
+
+/** The numbers routing waits for: who took them (null: not announced yet), since when. */
+export interface Stall {
+  from: number;
+  to: number;
+  owner: number | null;
+  sinceMs: number;
+}
+
 export class ReorderBuffer<T> {
   private readonly waiting = new Map<number, Batch<T>>();
-  /** When the oldest waiting batch arrived (a gap is in front of it), or null. */
+  private readonly reserved = new Map<number, Reservation & { at: number }>();
+  /** When routing last had to stop for a number, or null while nothing waits. */
   private blockedSince: number | null = null;
 
   /** `next`: the first sequence number this thread routes. */
@@ -30,7 +48,13 @@ export class ReorderBuffer<T> {
     return this.waiting.size;
   }
 
+  reserve(reservation: Reservation, now = Date.now()): void {
+    if (reservation.start + reservation.count <= this.next) return;
+    this.reserved.set(reservation.start, { ...reservation, at: now });
+  }
+
   add(batch: Batch<T>, now = Date.now()): void {
+    this.reserved.delete(batch.start);
     const end = batch.start + batch.items.length;
     if (end <= this.next) return; // all routed already (a thread that joined late)
     this.waiting.set(batch.start, batch);
@@ -38,26 +62,18 @@ export class ReorderBuffer<T> {
     if (this.waiting.size > 0) this.blockedSince ??= now;
   }
 
-  /**
-   * The gap in front of the waiting batches, when it has been there for `maxWaitMs`: the range of
-   * sequence numbers [from, to) to fill from elsewhere (the log), or null.
-   */
-  staleGap(maxWaitMs: number, now = Date.now()): { from: number; to: number } | null {
-    if (this.blockedSince === null || now - this.blockedSince < maxWaitMs) return null;
-    return { from: this.next, to: Math.min(...this.waiting.keys()) };
-  }
-
-  /** Gives up waiting for sequence numbers below `seq` (what could be recovered was added before). */
-  skipTo(seq: number): void {
-    if (seq > this.next) this.next = seq;
-    this.blockedSince = null;
-    this.drain();
-    if (this.waiting.size > 0) this.blockedSince = Date.now();
+  /** What routing is waiting for, when something is waiting: the missing range and its owner. */
+  stall(now = Date.now()): Stall | null {
+    if (this.blockedSince === null) return null;
+    const to = Math.min(...this.waiting.keys());
+    const reservation = this.reserved.get(this.next);
+    if (reservation) return { from: this.next, to: Math.min(to, reservation.start + reservation.count), owner: reservation.owner, sinceMs: now - reservation.at };
+    return { from: this.next, to, owner: null, sinceMs: now - this.blockedSince };
   }
 
   private drain(): void {
     for (;;) {
-      // A batch may start below `next` when part of it was skipped or filled in already.
+      // A batch may start below `next` when part of it was filled in from the log already.
       let batch: Batch<T> | undefined;
       for (const [start, candidate] of this.waiting) {
         if (start <= this.next) {
@@ -73,7 +89,7 @@ export class ReorderBuffer<T> {
         if (item !== null && item !== undefined) this.deliver(seq, item);
       }
       if (end > this.next) this.next = end;
-      if (this.waiting.size === 0) this.blockedSince = null;
+      this.blockedSince = this.waiting.size > 0 ? Date.now() : null;
     }
   }
 }

@@ -7,13 +7,12 @@ export class Sequence {
   /** `shared`: one 64-bit slot that every thread of the process sees. */
   constructor(private readonly shared: BigInt64Array) {}
 
-  /** Moves the counter up to `now` (in microseconds) if it is behind: the first thread of a process does it. */
+  /**
+   * Starts a new process's counter at `now` in microseconds. Only the first thread of a process
+   * does it (the counter is still 0); later threads, also restarted ones, go on from where it is.
+   */
   seed(nowMs = Date.now()): void {
-    const seed = BigInt(Math.floor(nowMs)) * 1000n;
-    for (;;) {
-      const current = Atomics.load(this.shared, 0);
-      if (current >= seed || Atomics.compareExchange(this.shared, 0, current, seed) === current) return;
-    }
+    Atomics.compareExchange(this.shared, 0, 0n, BigInt(Math.floor(nowMs)) * 1000n);
   }
 
   /** Takes `count` consecutive numbers; returns the first. */

@@ -17,6 +17,8 @@ export interface Ports {
   replication: number | null;
   /** Replication's TLS port; HarperDB reads it only from harperdb-config.yaml. */
   replicationSecure: number | null;
+  /** HarperDB's own MQTT server, for side-by-side benchmarks; null (the default): off. */
+  harperMqtt?: number | null;
 }
 
 export interface HarperOptions {
@@ -108,7 +110,7 @@ export function configure(options: HarperOptions): void {
   document.setIn(['http', 'port'], ports.http);
   document.setIn(['operationsApi', 'network', 'port'], ports.operations);
   // HarperDB's own MQTT server off: this component listens on those ports (MQTT_BRIDGE_PORT, ...).
-  document.setIn(['mqtt', 'network', 'port'], null);
+  document.setIn(['mqtt', 'network', 'port'], ports.harperMqtt ?? null);
   document.setIn(['mqtt', 'network', 'securePort'], null);
   document.setIn(['mqtt', 'webSocket'], false);
   document.setIn(['replication', 'port'], ports.replication);

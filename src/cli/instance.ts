@@ -43,7 +43,7 @@ export class HarperInstance {
    * `apps`: folders installed as further applications next to this component (copied into
    * <root>/components), relative to the project.
    */
-  static async create(settings: { threads?: number; env?: NodeJS.ProcessEnv; apps?: string[] } = {}): Promise<HarperInstance> {
+  static async create(settings: { threads?: number; env?: NodeJS.ProcessEnv; apps?: string[]; harperMqtt?: boolean } = {}): Promise<HarperInstance> {
     const baseDir = mkdtempSync(join(tmpdir(), 'harper-mqtt-bridge-test-'));
     const ports: Ports = {
       http: await freePort(),
@@ -52,6 +52,7 @@ export class HarperInstance {
       mqtts: await freePort(),
       replication: await freePort(),
       replicationSecure: await freePort(),
+      harperMqtt: settings.harperMqtt ? await freePort() : null,
     };
     const options: HarperOptions = {
       rootPath: join(baseDir, 'root'),

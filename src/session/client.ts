@@ -408,8 +408,13 @@ export class ClientSession implements Subscriber, SessionHandler {
     let inclusive = plan.inclusive;
     do {
       const start = this.replayRead;
+      // Everything below the routing frontier was committed before it was routed, so it is in the
+      // log snapshot this pass reads; beyond it the log may lack an earlier batch of another thread
+      // that is still on its way. Taken before the read starts: the frontier moves meanwhile.
+      const frontier = this.services.bus.position;
       for await (const { message, position } of this.services.bus.since(inclusive ? start - 1 : start)) {
         if (this.closed) return;
+        if (position >= frontier) break;
         if (inclusive ? position < start : position <= start) continue;
         inclusive = false;
         this.replayRead = position;

@@ -55,6 +55,7 @@ export class Counters {
   private slots: Float64Array | null = null;
   private owners: Int32Array | null = null;
   private slotIndex = -1;
+  private ownerId = -1;
 
   /**
    * Moves this thread's counters into `buffer` (SHARED_BYTES long, the same memory on every
@@ -78,6 +79,7 @@ export class Counters {
     this.slots = slots;
     this.owners = owners;
     this.slotIndex = index;
+    this.ownerId = owner;
   }
 
   /** Gives the slot back (thread exit); its totals stay in the sums. */
@@ -112,6 +114,16 @@ export class Counters {
   notePeak(now = Date.now()): void {
     const connected = this.total('clientsConnected', now);
     if (connected > this.slot[INDEX.clientsMaximum]!) this.slot[INDEX.clientsMaximum] = connected;
+  }
+
+  /** Whether the thread with this id (node's threadId) holds a slot and beat its heart lately. */
+  isLive(threadId: number, now = Date.now()): boolean {
+    const { owners, slots } = this;
+    if (!owners || !slots) return threadId === this.ownerId;
+    for (let i = 0; i < MAX_SLOTS; i++) {
+      if (Atomics.load(owners, i) === threadId) return now - slots[i * SLOT_FIELDS + HEARTBEAT]! <= LIVE_MS;
+    }
+    return false;
   }
 
   /** The process-wide value: sum of totals, sum of live gauges, maximum of maxima. */

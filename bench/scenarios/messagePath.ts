@@ -1,0 +1,114 @@
+// Issue 11's comparison: the wire scenarios against HarperDB's own MQTT server (same process, an
+// app's @export table), this component, and Mosquitto, in alternating order each round; medians,
+// and the component's ratios to the other two. Plus memory and bytes written per message.
+import { execFileSync } from 'node:child_process';
+import { connect as netConnect } from 'node:net';
+import { join } from 'node:path';
+import { generate, type Packet } from 'mqtt-packet';
+import type { HarperInstance } from '../../src/cli/instance.js';
+import type { Mosquitto } from '../../src/cli/mosquitto.js';
+import { BenchClient } from '../client.js';
+import { median, round, rssMiB } from '../stats.js';
+import { connects, fanIn, fanOut, latencyAt, retained, type Broker } from './wire.js';
+
+type Scenario = (broker: Broker) => Promise<number>;
+
+export interface MessagePathOptions {
+  rounds: number;
+  log: (message: string) => void;
+}
+
+async function compare(brokers: Broker[], rounds: number, name: string, scenario: Scenario, log: (message: string) => void) {
+  const results: Record<string, number[]> = Object.fromEntries(brokers.map((b) => [b.name, []]));
+  for (let round_ = 0; round_ < rounds; round_++) {
+    const order = round_ % 2 ? [...brokers].reverse() : brokers;
+    for (const broker of order) {
+      const value = await scenario(broker);
+      results[broker.name]!.push(value);
+      log(`${name} round ${round_ + 1} ${broker.name}: ${value}`);
+    }
+  }
+  const medians = Object.fromEntries(Object.entries(results).map(([key, values]) => [key, median(values)]));
+  return {
+    values: results,
+    medians,
+    componentToHarper: round(medians.component! / medians.harper!, 2),
+    componentToMosquitto: round(medians.component! / medians.mosquitto!, 2),
+  };
+}
+
+/** Bytes under the root's database folder (the LMDB files). */
+function databaseBytes(instance: HarperInstance): number {
+  return Number(execFileSync('du', ['-sb', join(instance.info.rootPath, 'database')], { encoding: 'utf8' }).split('\t')[0]);
+}
+
+/**
+ * A subscriber that never reads (its socket paused) while `count` QoS 1 messages of `size` bytes
+ * are published: RSS and bytes on disk afterwards, per 100,000 messages.
+ */
+async function memory(port: number, prefix: string, count: number, size: number, pid: () => number | undefined, diskBytes?: () => number) {
+  const socket = netConnect({ port, host: '127.0.0.1' });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: `slow-${Date.now()}`, keepalive: 600 } as Packet));
+  socket.write(generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: `${prefix}/mem/#`, qos: 1 }] } as Packet));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  socket.pause();
+  const rssBefore = await rssMiB(pid());
+  const diskBefore = diskBytes?.() ?? 0;
+  const pub = await BenchClient.connect(port, `mem-pub-${Date.now()}`);
+  let next = 0;
+  const payload = Buffer.alloc(size, 0x62);
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) await pub.publish(`${prefix}/mem/t${i % 100}`, payload, 1);
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+  pub.close();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const rssAfter = await rssMiB(pid());
+  const diskAfter = diskBytes?.() ?? 0;
+  socket.destroy();
+  const per100k = 100_000 / count;
+  return {
+    rssMiBPer100k: round((rssAfter - rssBefore) * per100k, 0),
+    bytesWrittenPerMessage: diskBytes ? round((diskAfter - diskBefore) / count, 0) : null,
+  };
+}
+
+export async function messagePath(withHistory: HarperInstance, withoutHistory: HarperInstance, mosquitto: Mosquitto, options: MessagePathOptions) {
+  const { rounds, log } = options;
+  const brokers: Broker[] = [
+    { name: 'harper', port: withHistory.info.ports.harperMqtt!, prefix: 'native' },
+    { name: 'component', port: withHistory.info.ports.mqtt, prefix: 'bench' },
+    { name: 'mosquitto', port: mosquitto.port, prefix: 'bench' },
+  ];
+  const perSecond = (scenario: (broker: Broker) => Promise<{ perSecond: number }>) => async (broker: Broker) => (await scenario(broker)).perSecond;
+  const report: Record<string, unknown> = {};
+  report.qos0FanIn = await compare(brokers, rounds, 'QoS 0 fan-in', perSecond((b) => fanIn(b, 0, 40_000)), log);
+  report.qos1FanIn = await compare(brokers, rounds, 'QoS 1 fan-in', perSecond((b) => fanIn(b, 1, 20_000)), log);
+  report.fanOut50 = await compare(brokers, rounds, 'fan-out 1->50', perSecond((b) => fanOut(b, 2_000)), log);
+  report.retainedQos1 = await compare(brokers, rounds, 'retained QoS 1', perSecond((b) => retained(b, 10_000)), log);
+  report.connects = await compare(brokers, rounds, 'connects', perSecond((b) => connects(b, 5)), log);
+  report.p99At1000 = await compare(brokers, rounds, 'p99 at 1,000/s', async (b) => (await latencyAt(b, 1000, 10)).latencyMs.p99, log);
+
+  // History on (as shipped) against off: the same QoS 1 fan-in on two instances, alternately.
+  const history: Broker[] = [
+    { name: 'on', port: withHistory.info.ports.mqtt, prefix: 'bench' },
+    { name: 'off', port: withoutHistory.info.ports.mqtt, prefix: 'bench' },
+  ];
+  const historyRuns: Record<string, number[]> = { on: [], off: [] };
+  for (let round_ = 0; round_ < rounds; round_++) {
+    for (const broker of round_ % 2 ? [...history].reverse() : history) {
+      const value = (await fanIn(broker, 1, 20_000)).perSecond;
+      historyRuns[broker.name]!.push(value);
+      log(`history ${broker.name} round ${round_ + 1}: ${value}`);
+    }
+  }
+  report.history = { values: historyRuns, onToOff: round(median(historyRuns.on!) / median(historyRuns.off!), 2) };
+
+  log('memory: 100,000 messages of 1 KB to a subscriber that does not read');
+  report.memory = {
+    component: await memory(withHistory.info.ports.mqtt, 'bench', 100_000, 1024, () => withHistory.pid, () => databaseBytes(withHistory)),
+    mosquitto: await memory(mosquitto.port, 'bench', 100_000, 1024, () => mosquitto.pid),
+  };
+  return report;
+}
