@@ -54,7 +54,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   const sessions = await SessionStore.open(database);
   const wills = await WillStore.open(database, workerIndex, bootId);
   const router = new Router((subscriber, error) => log.error('could not deliver a message to', subscriber.clientId, error));
-  const overload = new Overload(counters);
+  const overload = new Overload(counters, undefined, () => history?.full ?? false);
   overload.start();
   bus.listen(
     (message, position) => {

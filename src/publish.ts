@@ -3,7 +3,6 @@
 // record it in the history.
 import type { Access } from './authorize.js';
 import type { Bus } from './bus/bus.js';
-import { log } from './harper/log.js';
 import type { History } from './history.js';
 import type { BusMessage, ForwardedProperties, QoS } from './messages.js';
 import type { RetainedPlace, RetainedStore } from './retained.js';
@@ -79,7 +78,7 @@ export class Publisher {
     };
     if (inbound.properties) message.properties = inbound.properties;
     // QoS 1/2 messages are durable once in the message log; the history is not on the way to PUBACK.
-    this.history?.record(message).catch((error) => log.error(`could not record ${message.topic} in the history`, error));
+    this.history?.record(message);
     const routed = this.bus.publish(message, message.qos > 0);
     if (place) await Promise.all([this.retained.write(place, message), routed]);
     else await routed;

@@ -1,6 +1,6 @@
 // The message bus between worker threads. Messages a thread accepts in one event-loop turn form a
 // batch with consecutive global sequence numbers; the batch's QoS 1/2 messages are written to the
-// message log in one transaction (their only durable write), then the batch is broadcast to the
+// message log as one record (their only durable write), then the batch is broadcast to the
 // other threads and routed on this one. Every thread routes in sequence order (a reorder buffer
 // holds batches that overtook an earlier one), so all clients see one order, and positions in it
 // are what persistent sessions remember and replay from the log.
@@ -9,7 +9,7 @@ import { log } from '../harper/log.js';
 import { sharedBuffer } from '../harper/sharedMemory.js';
 import type { HarperTable } from '../harper/tables.js';
 import { readBusMessage, type BusMessage } from '../messages.js';
-import { MessageLog } from './log.js';
+import { MAX_BATCH, MessageLog } from './log.js';
 import { ReorderBuffer, type Batch, type Reservation } from './reorder.js';
 import { Sequence } from './sequence.js';
 
@@ -85,7 +85,8 @@ export class Bus {
   publish(message: BusMessage, durable: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ message, durable, resolve, reject });
-      if (!this.flushScheduled) {
+      if (this.pending.length >= MAX_BATCH) void this.flush();
+      else if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => void this.flush());
       }
@@ -118,6 +119,7 @@ export class Bus {
   private async flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.pending;
+    if (batch.length === 0) return;
     this.pending = [];
     const start = this.sequence.allocate(batch.length);
     // Others now wait for these numbers: tell them who is bringing them.
@@ -130,7 +132,7 @@ export class Bus {
     let failure: unknown = null;
     if (durable.length > 0) {
       try {
-        await this.log.append(durable);
+        await this.log.append(start, durable);
       } catch (error) {
         failure = error;
         log.error(`could not write ${durable.length} messages to the message log; their publishers are told`, error);

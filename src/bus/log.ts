@@ -1,13 +1,21 @@
-// The message log: every QoS 1/2 message, by its sequence number, kept `ttl` seconds. It is what
-// makes an acknowledged message durable (a batch's entries are committed before the PUBACKs go out)
-// and what persistent sessions and slow clients read back. One write per message, no index.
-import { inTransaction } from '../harper/batch.js';
+// The message log: the QoS 1/2 messages of each batch (the messages one thread accepted in one
+// event-loop turn), as one record keyed by the batch's first sequence number, kept `ttl` seconds.
+// It is what makes an acknowledged message durable (the record is committed before the PUBACKs go
+// out) and what persistent sessions and slow clients read back. One write per batch, no index.
 import { ensureTable, entryCount, type HarperTable } from '../harper/tables.js';
 import { readBusMessage, type BusMessage } from '../messages.js';
 
 export const LOG_TABLE = 'mqtt_log';
 
-type LogRecord = BusMessage & { id: number };
+/** A batch is at most this many sequence numbers (see Bus), so a record covering `seq` starts at most this far before it. */
+export const MAX_BATCH = 1000;
+
+interface LogRecord {
+  id: number;
+  /** Sequence numbers of the messages, in order (the batch's others were QoS 0, or refused). */
+  seqs: number[];
+  messages: BusMessage[];
+}
 
 export class MessageLog {
   private constructor(readonly table: HarperTable<LogRecord>) {}
@@ -18,13 +26,8 @@ export class MessageLog {
       table: LOG_TABLE,
       attributes: [
         { name: 'id', type: 'Float', isPrimaryKey: true },
-        { name: 'topic', type: 'String' },
-        { name: 'payload', type: 'Bytes' },
-        { name: 'qos', type: 'Int' },
-        { name: 'retain', type: 'Boolean' },
-        { name: 'clientId', type: 'String' },
-        { name: 'timestamp', type: 'Float' },
-        { name: 'properties' },
+        { name: 'seqs' },
+        { name: 'messages' },
       ],
       expiration: ttlSeconds,
       audit: false,
@@ -34,29 +37,40 @@ export class MessageLog {
     return new MessageLog(table);
   }
 
-  /** Writes the entries in one transaction; resolves once committed. */
-  append(entries: ReadonlyArray<readonly [number, BusMessage]>): Promise<void> {
-    return inTransaction((context) => {
-      for (const [seq, message] of entries) void this.table.put(seq as unknown as string, { ...message, id: seq }, context);
+  /** Writes one batch's logged messages as one record; resolves once committed. */
+  append(batchStart: number, entries: ReadonlyArray<readonly [number, BusMessage]>): Promise<unknown> {
+    return this.table.put(batchStart as unknown as string, {
+      id: batchStart,
+      seqs: entries.map(([seq]) => seq),
+      messages: entries.map(([, message]) => message),
     });
   }
 
-  /** Entries with a sequence number above `after`, in order. */
+  /** Logged messages with a sequence number above `after`, in order. */
   async *since(after: number): AsyncIterable<{ seq: number; message: BusMessage }> {
-    const query = { conditions: [{ attribute: 'id', comparator: 'greater_than', value: after }] };
-    for await (const record of this.table.search(query)) yield { seq: record.id, message: readBusMessage(record) };
+    const query = { conditions: [{ attribute: 'id', comparator: 'greater_than', value: after - MAX_BATCH }] };
+    for await (const record of this.table.search(query)) yield* entries(record, after, Infinity);
   }
 
-  /** Entries from `from` up to (not including) `to`, by sequence number. */
+  /** Logged messages from `from` up to (not including) `to`, by sequence number. */
   async range(from: number, to: number): Promise<Map<number, BusMessage>> {
     const found = new Map<number, BusMessage>();
-    const query = { conditions: [{ attribute: 'id', comparator: 'between', value: [from, to - 1] }] };
-    for await (const record of this.table.search(query)) found.set(record.id, readBusMessage(record));
+    const query = { conditions: [{ attribute: 'id', comparator: 'between', value: [from - MAX_BATCH, to - 1] }] };
+    for await (const record of this.table.search(query)) for (const { seq, message } of entries(record, from - 1, to)) found.set(seq, message);
     return found;
   }
 
-  /** Entries kept, approximately (O(1)). */
+  /** Batch records kept, approximately (O(1)). */
   size(): number {
     return entryCount(this.table);
+  }
+}
+
+/** The messages of a record with after < seq < before, rebuilt as plain messages. */
+function* entries(record: LogRecord, after: number, before: number): Iterable<{ seq: number; message: BusMessage }> {
+  const { seqs, messages } = record;
+  for (let i = 0; i < seqs.length; i++) {
+    const seq = seqs[i]!;
+    if (seq > after && seq < before) yield { seq, message: readBusMessage(messages[i]!) };
   }
 }

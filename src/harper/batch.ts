@@ -54,7 +54,7 @@ export class WriteBatch<T> {
 }
 
 /** Runs `write(context)` in one HarperDB transaction; resolves once it is committed. */
-export async function inTransaction(write: (context: object) => void): Promise<void> {
+export async function inTransaction(write: (context: object) => void | Promise<void>): Promise<void> {
   const context = {};
   await harperTransaction()(context, () => write(context));
 }

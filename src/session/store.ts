@@ -1,6 +1,7 @@
 // Persistent sessions (MQTT 3.1.1 clean session 0, MQTT 5 session expiry > 0): the subscriptions
 // and the bus position a client has seen, kept in `mqtt_sessions`. Messages published while the
 // client is away are not copied anywhere: on reconnect they are read back from the bus log.
+import { InOrderPerKey } from '../harper/keyed.js';
 import { ensureTable, type HarperTable } from '../harper/tables.js';
 import type { QoS } from '../messages.js';
 
@@ -50,6 +51,8 @@ export interface SessionCensus {
 export class SessionStore {
   private readonly dirty = new Map<string, () => SessionRecord>();
   private timer: NodeJS.Timeout | undefined;
+  /** A clean start's delete must not land after the first SUBSCRIBE's save. */
+  private readonly writes = new InOrderPerKey();
 
   private constructor(private readonly table: HarperTable<SessionRecord>) {}
 
@@ -86,20 +89,22 @@ export class SessionStore {
   }
 
   async get(clientId: string): Promise<SessionRecord | undefined> {
+    await this.writes.settled(clientId);
     const record = await this.table.get(clientId);
     if (SessionStore.live(record, Date.now())) return record;
-    if (record) await this.table.delete(clientId);
+    if (record) await this.delete(clientId);
     return undefined;
   }
 
   save(record: SessionRecord): Promise<unknown> {
     this.dirty.delete(record.id);
-    return this.table.put(record.id, { ...record, updatedAt: new Date() });
+    const saved = { ...record, updatedAt: new Date() };
+    return this.writes.run(record.id, () => this.table.put(record.id, saved));
   }
 
   delete(clientId: string): Promise<unknown> {
     this.dirty.delete(clientId);
-    return this.table.delete(clientId);
+    return this.writes.run(clientId, () => this.table.delete(clientId));
   }
 
   /** Schedules a save of a connected session; `snapshot` is called when the save happens. */

@@ -1,5 +1,6 @@
 // Last wills, kept in `mqtt_wills` while their client is connected so that a will survives a
 // crashed worker thread or HarperDB process and is published when the thread or process restarts.
+import { InOrderPerKey } from '../harper/keyed.js';
 import { ensureTable, type HarperTable } from '../harper/tables.js';
 import { asBuffer, readProperties } from '../messages.js';
 import type { WillMessage } from '../wire/connect.js';
@@ -26,6 +27,9 @@ export interface OrphanWill {
 }
 
 export class WillStore {
+  /** A will set by a new connection must not be deleted by the end of the one before. */
+  private readonly writes = new InOrderPerKey();
+
   private constructor(
     private readonly table: HarperTable<WillRecord>,
     private readonly workerIndex: number,
@@ -52,6 +56,10 @@ export class WillStore {
   }
 
   remember(clientId: string, connectionId: string, will: WillMessage, username: string | null): Promise<unknown> {
+    return this.writes.run(clientId, () => this.store(clientId, connectionId, will, username));
+  }
+
+  private store(clientId: string, connectionId: string, will: WillMessage, username: string | null): Promise<unknown> {
     const record: WillRecord = {
       id: clientId,
       connectionId,
@@ -65,12 +73,14 @@ export class WillStore {
   }
 
   /** Forgets the will of this connection, not one a newer connection of the client has set. */
-  async forget(clientId: string, connectionId?: string): Promise<void> {
-    if (connectionId !== undefined) {
-      const record = await this.table.get(clientId);
-      if (record && record.connectionId !== connectionId) return;
-    }
-    await this.table.delete(clientId);
+  forget(clientId: string, connectionId?: string): Promise<void> {
+    return this.writes.run(clientId, async () => {
+      if (connectionId !== undefined) {
+        const record = await this.table.get(clientId);
+        if (record && record.connectionId !== connectionId) return;
+      }
+      await this.table.delete(clientId);
+    });
   }
 
   /**

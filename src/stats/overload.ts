@@ -12,9 +12,11 @@ export class Overload {
   /** True while some thread routes later than the limit. */
   overloaded = false;
 
+  /** `pressure`: other reasons to slow publishers down on this thread (a full history queue). */
   constructor(
     private readonly counters: Counters,
     private readonly limitMs = ROUTING_LAG_LIMIT_MS,
+    private readonly pressure: () => boolean = () => false,
   ) {}
 
   /** Called for each message this thread routes, with the time it was accepted. */
@@ -26,7 +28,7 @@ export class Overload {
   tick(now = Date.now()): void {
     this.counters.set('routingLagMs', this.worst);
     this.worst = 0;
-    this.overloaded = this.counters.total('routingLagMs', now) > this.limitMs;
+    this.overloaded = this.counters.total('routingLagMs', now) > this.limitMs || this.pressure();
   }
 
   start(): void {

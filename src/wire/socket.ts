@@ -24,12 +24,25 @@ const END_GRACE_MS = 1000;
 
 export function tcpSocket(socket: Socket | TLSSocket): WireSocket {
   socket.setNoDelay?.(true);
+  // Packets written in one event-loop turn (acknowledgements, deliveries) leave in one write.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
   return {
     remoteAddress: socket.remoteAddress ?? '',
     raw: socket,
     onData: (listener) => socket.on('data', listener),
     onClose: (listener) => socket.once('close', listener),
-    write: (bytes) => socket.write(bytes),
+    write: (bytes) => {
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
+      return socket.write(bytes);
+    },
     onDrain: (callback) => socket.once('drain', callback),
     pause: () => socket.pause(),
     resume: () => socket.resume(),

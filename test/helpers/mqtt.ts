@@ -23,6 +23,11 @@ export async function connect(options: IClientOptions & { port?: number } = {}):
     ...options,
   });
   clients.add(client);
+  // Messages can arrive in the same read as CONNACK (a resumed session's queue), before the caller
+  // gets the client: keep them for `record`.
+  const early: Received[] = [];
+  earlyMessages.set(client, early);
+  client.on('message', collectInto(early));
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
@@ -44,13 +49,24 @@ export interface Received {
   packet: Packet & { properties?: Record<string, unknown>; dup?: boolean };
 }
 
-/** Records every message the client receives from now on. */
-export function record(client: MqttClient): Received[] {
-  const received: Received[] = [];
-  client.on('message', (topic, payload, packet) => {
+const earlyMessages = new WeakMap<MqttClient, Received[]>();
+
+function collectInto(received: Received[]) {
+  return (topic: string, payload: Buffer, packet: Packet) => {
     const publish = packet as Packet & { qos: number; retain: boolean };
     received.push({ topic, payload: Buffer.from(payload), qos: publish.qos, retain: publish.retain, packet: publish });
-  });
+  };
+}
+
+/**
+ * Records every message the client receives from now on, and, for a client of `connect` on its
+ * first call, those that came since CONNACK.
+ */
+export function record(client: MqttClient): Received[] {
+  const early = earlyMessages.get(client);
+  earlyMessages.delete(client);
+  const received: Received[] = early ? [...early] : [];
+  client.on('message', collectInto(received));
   return received;
 }
 
@@ -108,9 +124,12 @@ export function mosquittoSub(args: string[]): { ready: Promise<void>; done: Prom
 export async function threadOf(client: MqttClient): Promise<number> {
   const topic = `${unique('thread-probe')}/p`;
   await client.publishAsync(topic, 'which thread', { qos: 1 });
-  const response = await fetch(`${httpBase()}/mqtt_history/?topic=${encodeURIComponent(topic)}`);
-  const [row] = (await response.json()) as Array<{ id: string }>;
-  return parseInt(row!.id.split('-')[1]!, 36);
+  // History rows are written behind the message (within moments when the broker is idle).
+  const row = await waitFor(async () => {
+    const response = await fetch(`${httpBase()}/mqtt_history/?topic=${encodeURIComponent(topic)}`);
+    return ((await response.json()) as Array<{ id: string }>)[0];
+  }, 'the probe in the history');
+  return parseInt(row.id.split('-')[1]!, 36);
 }
 
 /** A client connected to a given worker thread (connections spread over threads at random). */

@@ -30,7 +30,7 @@ describe.each([
       expect((await historyRows(http, topic)).status).toBe(404); // no history table is served
       return;
     }
-    expect((await historyRows(http, topic)).rows).toHaveLength(1);
+    await waitFor(async () => (await historyRows(http, topic)).rows.length === 1, 'the history row (written just behind the message)');
     await sleep(3000);
     const deadline = Date.now() + 10_000;
     while ((await historyRows(http, topic)).rows.length > 0) {

@@ -1,7 +1,7 @@
 // The tables are useful over REST: retained rows by topic path or table name, readable listings,
 // the topic registry and the message history.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, connect, publish, sleep, unique } from '../helpers/mqtt.js';
+import { accepted, closeAll, connect, publish, sleep, unique } from '../helpers/mqtt.js';
 import { get, request } from '../helpers/rest.js';
 
 afterEach(closeAll);
@@ -83,6 +83,7 @@ describe('REST on the message history', () => {
     const topic = `${unique('hist')}/meter`;
     const client = await connect();
     for (let i = 1; i <= 5; i++) await publish(client, topic, `{"n":${i}}`, { qos: 1, retain: i === 5 });
+    await accepted(topic, 5); // history rows are written just behind the messages
     const url = `/mqtt_history/?topic=${encodeURIComponent(topic)}&sort(-id)&limit(3)`;
     const last = (await get(url)).json() as Array<{ payload: { n: number }; retain: boolean; qos: number }>;
     expect(last.map((row) => row.payload.n)).toEqual([5, 4, 3]);
@@ -97,6 +98,7 @@ describe('REST on the message history', () => {
     const from = new Date().toISOString();
     await new Promise((resolve) => setTimeout(resolve, 20));
     await publish(client, topic, 'late', { qos: 1 });
+    await accepted(topic, 2);
     // ':' is HarperDB's type separator in query values, so ISO dates are URL-encoded.
     const url = `/mqtt_history/?topic=${encodeURIComponent(topic)}&timestamp=gt=${encodeURIComponent(from)}`;
     expect(((await get(url)).json() as Array<{ payload: string }>).map((row) => row.payload)).toEqual(['late']);

@@ -83,8 +83,9 @@ describe('$SYS with two worker threads', () => {
     const topic = `${unique('sys-probe')}/p`;
     client.send({ cmd: 'publish', topic, payload: Buffer.from('p'), qos: 1, messageId: 1 });
     await client.next('puback');
-    const rows = (await (await fetch(`http://127.0.0.1:${http}/mqtt_history/?topic=${encodeURIComponent(topic)}`)).json()) as Array<{ id: string }>;
-    return parseInt(rows[0]!.id.split('-')[1]!, 36);
+    // History rows are written just behind the messages.
+    const row = await waitFor(async () => ((await (await fetch(`http://127.0.0.1:${http}/mqtt_history/?topic=${encodeURIComponent(topic)}`)).json()) as Array<{ id: string }>)[0], 'the probe in the history');
+    return parseInt(row.id.split('-')[1]!, 36);
   }
 
   it('counts clients, packets, bytes, publishes, subscriptions and retained messages of all threads exactly', async () => {

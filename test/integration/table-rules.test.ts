@@ -97,6 +97,7 @@ describe('table rules', () => {
     await publish(client, `org/${org}/devices/d4/temp`, 'live', { qos: 1, retain: true });
     await waitFor(() => received.some((m) => m.payload.toString() === 'live'), 'the live message');
     expect(received.filter((m) => m.payload.toString() === 'live').map((m) => m.retain)).toEqual([false]);
+    await waitFor(async () => ((await json(`/mqtt_history/?topic=org/${org}/devices/d3/temp&select(payload)`)) as unknown[]).length > 0, 'the history row');
     expect(await json(`/mqtt_history/?topic=org/${org}/devices/d3/temp&select(payload)`)).toEqual(['not retained']);
     expect(await json(`/device_metrics/?org=${org}&select(device)&sort(device)`)).toEqual(['d1', 'd4']);
   });
@@ -156,7 +157,7 @@ describe('table rules at runtime', () => {
       .filter((line) => line.includes('topic tables under fanned/+/'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('pattern: "fanned/+fanned_id/#rest"');
-    await waitFor(async () => (await json('/$SYS/broker/tables/fanout/count')).value === '1', '$SYS fan-out count');
+    await waitFor(async () => (await json('/$SYS/broker/tables/fanout/count')).value === '1', '$SYS fan-out count', 15_000);
     expect((await json('/$SYS/broker/tables/fanout/largest')).value).toBe('4 tables under fanned/+/; rule: fanned/+fanned_id/#rest');
   });
 

@@ -1,0 +1,73 @@
+// Writes nobody waits for (history rows): queued, and written in the background. While the thread
+// is busy (its event loop over BUSY_UTILIZATION) they wait, up to `soft` queued items, so that a
+// burst of messages is routed first and recorded right after; past `soft` they are written anyway,
+// and past `hard` the queue reports itself full (publishers are then slowed down, see Overload).
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { inTransaction } from './batch.js';
+
+const BUSY_UTILIZATION = 0.8;
+const SLICE = 250;
+
+export interface WriteBehindLimits {
+  /** Queued items past which writing goes on even while the thread is busy. */
+  soft: number;
+  /** Queued items past which the queue is full. */
+  hard: number;
+  /** Items per transaction. */
+  perCommit: number;
+  intervalMs: number;
+}
+
+export class WriteBehind<T> {
+  private queue: T[] = [];
+  private head = 0;
+  private writing = false;
+  private utilization: EventLoopUtilization = performance.eventLoopUtilization();
+
+  constructor(
+    private readonly write: (items: T[], context: object) => void,
+    private readonly limits: WriteBehindLimits,
+    private readonly onError: (error: unknown, items: number) => void,
+  ) {
+    setInterval(() => void this.tick(), limits.intervalMs).unref();
+  }
+
+  add(item: T): void {
+    this.queue.push(item);
+  }
+
+  get backlog(): number {
+    return this.queue.length - this.head;
+  }
+
+  get full(): boolean {
+    return this.backlog >= this.limits.hard;
+  }
+
+  private async tick(): Promise<void> {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, this.utilization).utilization > BUSY_UTILIZATION;
+    this.utilization = now;
+    if (this.writing || this.backlog === 0 || (busy && this.backlog < this.limits.soft)) return;
+    this.writing = true;
+    const items = this.queue.slice(this.head, this.head + this.limits.perCommit);
+    this.head += items.length;
+    if (this.head > 10_000 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    try {
+      // One transaction, written in slices that yield to the event loop between them.
+      await inTransaction(async (context) => {
+        for (let from = 0; from < items.length; from += SLICE) {
+          if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+          this.write(items.slice(from, from + SLICE), context);
+        }
+      });
+    } catch (error) {
+      this.onError(error, items.length);
+    } finally {
+      this.writing = false;
+    }
+  }
+}
