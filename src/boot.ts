@@ -10,6 +10,7 @@ import { History } from './history.js';
 import { Publisher } from './publish.js';
 import { RetainedStore } from './retained.js';
 import { Router } from './router.js';
+import { DelayedWills } from './session/delayedWills.js';
 import type { SessionServices } from './session/client.js';
 import { SessionStore } from './session/store.js';
 import { WillStore } from './session/wills.js';
@@ -53,7 +54,12 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   const publisher = new Publisher(retained, bus, history);
   const sessions = await SessionStore.open(database);
   const wills = await WillStore.open(database, workerIndex, bootId);
-  const router = new Router((subscriber, error) => log.error('could not deliver a message to', subscriber.clientId, error));
+  const delayedWills = new DelayedWills();
+  const router = new Router(
+    (subscriber, error) => log.error('could not deliver a message to', subscriber.clientId, error),
+    nodeThreadId,
+    () => counters.add('publishDropped'),
+  );
   const overload = new Overload(counters, undefined, () => history?.full ?? false);
   overload.start();
   bus.listen(
@@ -61,7 +67,10 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
       overload.routed(message.timestamp);
       router.route(message, position);
     },
-    (notice) => router.control(notice),
+    (notice) => {
+      router.control(notice);
+      if (notice.kind === 'takeover') delayedWills.connected(notice.clientId, notice.cleanStart);
+    },
   );
   await publishOrphanWills(wills, publisher);
   // One thread writes $SYS for the whole process.
@@ -74,7 +83,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   }
   const budgets = new CreationBudgets(config.tableCreationRate, config.tableCreationBurst);
   setInterval(() => budgets.sweep(), BUDGET_SWEEP_MS).unref();
-  return { config, router, registry, publisher, retained, bus, sessions, wills, counters, budgets, overload };
+  return { config, router, registry, publisher, retained, bus, sessions, wills, delayedWills, counters, budgets, overload };
 }
 
 /** Moves this thread's counters into memory all threads share, so $SYS covers the whole process. */

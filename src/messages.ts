@@ -1,5 +1,6 @@
 // The message as it travels between threads, and the rows it becomes in topic and history tables.
 import { viewPayload, type PayloadFormat } from './topics/payload.js';
+import type { Membership } from './shared/groups.js';
 
 export type QoS = 0 | 1 | 2;
 
@@ -28,6 +29,8 @@ export interface BusMessage {
   /** Milliseconds since the epoch when the broker accepted the message. */
   timestamp: number;
   properties?: ForwardedProperties;
+  /** Not a message: a shared-subscription join or leave, routed in bus order on every thread. */
+  membership?: Membership;
 }
 
 /** User properties as mqtt-packet parses and generates them: repeated names hold an array. */
@@ -79,6 +82,8 @@ export function readBusMessage(stored: BusMessage): BusMessage {
   };
   const properties = readProperties(stored.properties);
   if (properties) message.properties = properties;
+  const membership = stored.membership;
+  if (membership) message.membership = { group: membership.group, filter: membership.filter, member: membership.member, thread: membership.thread, join: membership.join };
   return message;
 }
 

@@ -2,6 +2,7 @@
 // on the bus, from any thread, is matched once here and offered to each matching client once.
 import type { Control } from './bus/bus.js';
 import type { BusMessage, QoS } from './messages.js';
+import { SharedGroups } from './shared/groups.js';
 import { FilterTrie } from './topics/trie.js';
 
 export interface Subscriber {
@@ -22,6 +23,8 @@ export interface Subscription {
   retainAsPublished: boolean;
   /** MQTT 5 Subscription Identifier, sent with every message the subscription matches. */
   identifier?: number;
+  /** For `$share/{group}/{filter}`: one member of the group gets each message. */
+  shared?: { group: string; filter: string };
   /** While the retained messages of a new subscription are read, its live messages wait here. */
   held: Array<[BusMessage, number]> | null;
   /**
@@ -37,10 +40,22 @@ export function messageKey(message: BusMessage): string {
 }
 
 export class Router {
-  /** `onOfferFailed`: a client whose delivery threw; the message still reaches every other client. */
-  constructor(private readonly onOfferFailed: (subscriber: Subscriber, error: unknown) => void = () => undefined) {}
+  /**
+   * `onOfferFailed`: a client whose delivery threw; the message still reaches every other client.
+   * `thread`: this thread's id, as shared-subscription memberships name it.
+   * `onSharedUnserved`: a message whose chosen group member left before its leave was routed, with
+   * no other member on its thread to take it.
+   */
+  constructor(
+    private readonly onOfferFailed: (subscriber: Subscriber, error: unknown) => void = () => undefined,
+    private readonly thread = 0,
+    private readonly onSharedUnserved: (message: BusMessage) => void = () => undefined,
+  ) {}
 
   private readonly trie = new FilterTrie<Subscription>();
+  private readonly shared = new SharedGroups();
+  /** This thread's shared subscriptions: group key -> member (connection id) -> subscription. */
+  private readonly localShared = new Map<string, Map<string, Subscription>>();
   private readonly connected = new Map<string, Set<Subscriber>>();
   /** Bus position of the last message routed on this thread. */
   lastPosition = 0;
@@ -60,16 +75,42 @@ export class Router {
     if (set?.delete(subscriber) && set.size === 0) this.connected.delete(subscriber.clientId);
   }
 
+  /** For a shared subscription, the caller also announces the join on the bus (see `membership`). */
   add(subscription: Subscription): void {
-    this.trie.add(subscription.filter, subscription);
+    const { shared } = subscription;
+    if (!shared) return this.trie.add(subscription.filter, subscription);
+    const key = groupKey(shared.group, shared.filter);
+    let members = this.localShared.get(key);
+    if (!members) this.localShared.set(key, (members = new Map()));
+    members.set(subscription.subscriber.connectionId, subscription);
   }
 
   remove(subscription: Subscription): void {
-    this.trie.remove(subscription.filter, subscription);
+    const { shared } = subscription;
+    if (!shared) return void this.trie.remove(subscription.filter, subscription);
+    const key = groupKey(shared.group, shared.filter);
+    const members = this.localShared.get(key);
+    if (members?.delete(subscription.subscriber.connectionId) && members.size === 0) this.localShared.delete(key);
+  }
+
+  /** The bus message that joins or leaves a shared group on every thread, in bus order. */
+  membership(subscription: Subscription, join: boolean): BusMessage {
+    const { group, filter } = subscription.shared!;
+    return {
+      topic: '',
+      payload: Buffer.alloc(0),
+      qos: 0,
+      retain: false,
+      clientId: subscription.subscriber.clientId,
+      timestamp: Date.now(),
+      membership: { group, filter, member: subscription.subscriber.connectionId, thread: this.thread, join },
+    };
   }
 
   route(message: BusMessage, position: number): void {
     this.lastPosition = position;
+    if (message.membership) return this.shared.apply(message.membership);
+    if (this.shared.size > 0) this.routeShared(message, position);
     let first: Subscription | undefined;
     let grouped: Map<Subscriber, Subscription[]> | undefined;
     this.trie.match(message.topic, (subscription) => {
@@ -97,10 +138,25 @@ export class Router {
     }
   }
 
+  private routeShared(message: BusMessage, position: number): void {
+    this.shared.choose(message.topic, (group, filter, member) => {
+      if (member.thread !== this.thread) return;
+      const members = this.localShared.get(groupKey(group, filter));
+      // The chosen member may have just left (its leave is still on the bus): another member here takes it.
+      const subscription = members?.get(member.id) ?? members?.values().next().value;
+      if (subscription) this.offer(subscription.subscriber, message, position, [subscription]);
+      else this.onSharedUnserved(message);
+    });
+  }
+
   control(notice: Control): void {
     if (notice.kind !== 'takeover') return;
     const set = this.connected.get(notice.clientId);
     if (!set) return;
     for (const subscriber of [...set]) if (subscriber.connectionId !== notice.connectionId) subscriber.evict(notice.cleanStart);
   }
+}
+
+function groupKey(group: string, filter: string): string {
+  return `${group}\u0000${filter}`;
 }

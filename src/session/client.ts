@@ -22,6 +22,8 @@ import type { PublishPacket, Refusal, SessionHandler, SubscribeRequest } from '.
 import { Outbox, type Delivery, type Transport } from './outbox.js';
 import type { SessionRecord, SessionStore, StoredPending } from './store.js';
 import type { WillStore } from './wills.js';
+import { willWaitSeconds, type DelayedWills } from './delayedWills.js';
+import { isSharedFilter, parseSharedFilter, type SharedName } from '../shared/sharedName.js';
 
 export interface SessionServices {
   config: BridgeConfig;
@@ -32,6 +34,7 @@ export interface SessionServices {
   bus: Bus;
   sessions: SessionStore;
   wills: WillStore;
+  delayedWills: DelayedWills;
   counters: Counters;
   budgets: CreationBudgets;
   overload: Overload;
@@ -87,6 +90,9 @@ export class ClientSession implements Subscriber, SessionHandler {
   private replayRead = 0;
   private closed = false;
   private evictedByCleanStart = false;
+  private takenOver = false;
+  /** Its state may have been saved while connected. */
+  private readonly startedPersistent: boolean;
   /** New topic tables this client id may still create (kept across its connections). */
   private readonly budget: { budget: CreationBudget; warned: boolean };
   /** Publishes not started yet, in the order they came; how many are being written; whether one is creating its table. */
@@ -102,6 +108,7 @@ export class ClientSession implements Subscriber, SessionHandler {
     private readonly services: SessionServices,
   ) {
     this.clientId = info.clientId;
+    this.startedPersistent = info.persistent;
     this.transport = link.socket;
     this.floor = services.bus.position - 1;
     this.access = new Access(user, services.config.database);
@@ -155,11 +162,15 @@ export class ClientSession implements Subscriber, SessionHandler {
     const filter = request.topic;
     const problem = topicFilterProblem(filter);
     if (problem) return { reasonCode: 0x8f, reason: problem };
-    // Shared subscriptions are not supported yet; the filter is refused rather than misread.
-    if (filter.startsWith('$share/')) return { reasonCode: 0x9e, reason: 'shared subscriptions are not supported' };
     if (this.closed) return { reasonCode: 0x80, reason: 'the connection is closing' };
     const qos = clampQos(request.qos);
-    if (!isSysTopic(filter) && servedNatively(filter, true)) return this.subscribeNatively(request, qos);
+    let shared: SharedName | undefined;
+    if (isSharedFilter(filter)) {
+      const parsed = parseSharedFilter(filter);
+      if ('problem' in parsed) return { reasonCode: 0x8f, reason: parsed.problem };
+      if (request.nl) return { reasonCode: 0x8f, reason: 'No Local cannot be set on a shared subscription' }; // [MQTT-3.8.3-4]
+      shared = parsed;
+    } else if (!isSysTopic(filter) && servedNatively(filter, true)) return this.subscribeNatively(request, qos);
     // Nothing is created for a subscription: tables appear when retained messages are stored.
     const existing = this.subscriptions.get(filter);
     const subscription: Subscription = existing ?? {
@@ -171,17 +182,15 @@ export class ClientSession implements Subscriber, SessionHandler {
       held: null,
       sentRetained: null,
     };
+    if (shared) subscription.shared = shared;
     subscription.qos = qos;
     subscription.noLocal = request.nl === true;
     subscription.retainAsPublished = request.rap === true;
     subscription.identifier = subscriptionIdentifier;
-    if (!existing) {
-      this.subscriptions.set(filter, subscription);
-      this.services.router.add(subscription);
-      this.services.counters.add('subscriptions');
-    }
-    // MQTT 5 Retain Handling: 0 always, 1 only for a new subscription, 2 never [MQTT-3.3.1-9..11].
-    const sendRetained = request.rh === 2 ? false : request.rh === 1 ? !existing : true;
+    if (!existing) this.addSubscription(subscription);
+    // MQTT 5 Retain Handling: 0 always, 1 only for a new subscription, 2 never [MQTT-3.3.1-9..11];
+    // a shared subscription gets none (MQTT 5 section 4.8.2).
+    const sendRetained = shared ? false : request.rh === 2 ? false : request.rh === 1 ? !existing : true;
     if (sendRetained) {
       subscription.held ??= [];
       // After the SUBACK, which the connection sends once this resolves.
@@ -189,6 +198,22 @@ export class ClientSession implements Subscriber, SessionHandler {
     }
     if (this.info.persistent) await this.services.sessions.save(this.snapshot());
     return qos;
+  }
+
+  private addSubscription(subscription: Subscription): void {
+    const { router, bus, counters } = this.services;
+    this.subscriptions.set(subscription.filter, subscription);
+    router.add(subscription);
+    if (subscription.shared) void bus.publish(router.membership(subscription, true), false);
+    counters.add('subscriptions');
+  }
+
+  private removeSubscription(subscription: Subscription): void {
+    const { router, bus, counters } = this.services;
+    this.subscriptions.delete(subscription.filter);
+    router.remove(subscription);
+    if (subscription.shared) void bus.publish(router.membership(subscription, false), false);
+    counters.add('subscriptions', -1);
   }
 
   /** A subscription under another application's resource, served the way HarperDB serves it. */
@@ -217,9 +242,7 @@ export class ClientSession implements Subscriber, SessionHandler {
     }
     const subscription = this.subscriptions.get(filter);
     if (!subscription) return false;
-    this.subscriptions.delete(filter);
-    this.services.router.remove(subscription);
-    this.services.counters.add('subscriptions', -1);
+    this.removeSubscription(subscription);
     if (this.info.persistent) void this.services.sessions.save(this.snapshot()).catch(() => undefined);
     return true;
   }
@@ -336,10 +359,12 @@ export class ClientSession implements Subscriber, SessionHandler {
     if (this.closed || position <= this.floor) return;
     this.lastOffered = position;
     if (this.info.persistent) this.dirty();
-    if (this.mode === 'replaying') return; // the replay will read it from the log
+    // A replay reads the log for the client's own subscriptions; a group's message is queued here.
+    const shared = matching[0]!.shared !== undefined;
+    if (this.mode === 'replaying' && !shared) return; // the replay will read it from the log
     const delivery = this.evaluate(message, position, matching, true);
     if (!delivery) return;
-    if (!this.outbox.isFull()) {
+    if (!this.outbox.isFull() || (shared && delivery.qos > 0)) {
       this.outbox.push(delivery);
     } else if (delivery.qos === 0) {
       this.services.counters.add('publishDropped');
@@ -443,7 +468,7 @@ export class ClientSession implements Subscriber, SessionHandler {
 
   /** HarperDB calls this after CONNACK when `sessionPresent` was true. */
   async resume(): Promise<void> {
-    const { sessions, router, counters } = this.services;
+    const { sessions } = this.services;
     let record = await sessions.get(this.clientId);
     // Taken over from a live connection: give it a moment to save where it was.
     for (let waited = 0; record?.online && record.online !== this.connectionId && waited < TAKEOVER_WAIT_MS; waited += 50) {
@@ -464,9 +489,12 @@ export class ClientSession implements Subscriber, SessionHandler {
         held: null,
         sentRetained: null,
       };
-      this.subscriptions.set(stored.filter, subscription);
-      router.add(subscription);
-      counters.add('subscriptions');
+      if (isSharedFilter(stored.filter)) {
+        const parsed = parseSharedFilter(stored.filter);
+        if ('problem' in parsed) continue;
+        subscription.shared = parsed;
+      }
+      this.addSubscription(subscription);
     }
     const resend = new Map(record.pending.map((p) => [p.position, p]));
     this.outbox.reserve(record.pending.flatMap((p) => (p.messageId === undefined ? [] : [p.messageId])));
@@ -511,6 +539,7 @@ export class ClientSession implements Subscriber, SessionHandler {
   /** Another connection took this client id [MQTT-3.1.4-2]. */
   evict(cleanStart = false): void {
     if (this.closed) return;
+    this.takenOver = true;
     this.evictedByCleanStart = cleanStart;
     this.link.disconnect(0x8e, 'session taken over by another connection');
   }
@@ -525,16 +554,20 @@ export class ClientSession implements Subscriber, SessionHandler {
   close(graceful: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    const { router, sessions, wills, counters, publisher } = this.services;
+    const { router, sessions, wills, delayedWills, counters, publisher, bus } = this.services;
     for (const native of this.native.values()) native.stop();
-    for (const subscription of this.subscriptions.values()) router.remove(subscription);
+    for (const subscription of this.subscriptions.values()) {
+      router.remove(subscription);
+      if (subscription.shared) void bus.publish(router.membership(subscription, false), false);
+    }
     counters.add('subscriptions', -this.subscriptions.size);
     counters.add('clientsConnected', -1);
     router.detach(this);
     this.outbox.close();
     if (this.info.persistent && !this.evictedByCleanStart) {
       void sessions.save(this.snapshot()).catch((error) => log.error('could not save session', this.clientId, error));
-    } else if (this.sessionPresent) {
+    } else if (this.sessionPresent || this.startedPersistent) {
+      // Ended by a session expiry of 0 at DISCONNECT, or taken over by a clean start: what was saved goes.
       void sessions.delete(this.clientId).catch(() => undefined);
     }
     const will = this.info.will;
@@ -544,9 +577,16 @@ export class ClientSession implements Subscriber, SessionHandler {
       void forget().catch(() => undefined);
       return;
     }
-    publisher
-      .publish({ ...will, clientId: this.clientId }, this.access)
-      .catch((error) => log.warn('could not publish the will of', this.clientId, error))
-      .finally(() => void forget().catch(() => undefined));
+    const send = () =>
+      void publisher
+        .publish({ ...will, clientId: this.clientId }, this.access)
+        .catch((error) => log.warn('could not publish the will of', this.clientId, error))
+        .finally(() => void forget().catch(() => undefined));
+    // A will delay waits for the session's end or a new connection of the client, which cancels it
+    // (boot passes takeover notices to it); a clean-start takeover ends the session now [MQTT-3.1.3-9].
+    const wait = willWaitSeconds(will.delaySeconds, this.info.sessionExpiry, this.info.persistent);
+    if (wait === 0 || this.evictedByCleanStart) send();
+    else if (this.takenOver) void forget().catch(() => undefined); // resumed before the delay passed
+    else delayedWills.schedule(this.clientId, wait * 1000, send);
   }
 }

@@ -36,6 +36,7 @@ export function tcpSocket(socket: Socket | TLSSocket): WireSocket {
     onData: (listener) => socket.on('data', listener),
     onClose: (listener) => socket.once('close', listener),
     write: (bytes) => {
+      if (socket.writableEnded || socket.destroyed) return true; // closing: nothing more goes out
       if (!corked) {
         corked = true;
         socket.cork();
@@ -52,7 +53,7 @@ export function tcpSocket(socket: Socket | TLSSocket): WireSocket {
     },
     close: () => socket.destroy(),
     get closed() {
-      return socket.destroyed;
+      return socket.destroyed || socket.writableEnded;
     },
     verifiedCommonName: () => {
       const tls = socket as TLSSocket;

@@ -3,6 +3,13 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { generate, parser as makeParser, type Packet } from 'mqtt-packet';
 import { mqttPort, unique } from './mqtt.js';
 
+export interface Connack {
+  sessionPresent: boolean;
+  returnCode?: number;
+  reasonCode?: number;
+  properties?: Record<string, unknown>;
+}
+
 export class RawClient {
   private readonly packets: Packet[] = [];
   /** What went over the wire, both ways, for tests that check the broker's byte counts. */
@@ -33,13 +40,24 @@ export class RawClient {
   }
 
   static async connect(protocolVersion: 4 | 5 = 4, clientId = unique('raw'), clean = true, port = mqttPort()): Promise<RawClient> {
-    const socket = netConnect({ host: '127.0.0.1', port });
-    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    const client = new RawClient(socket, protocolVersion);
-    client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clean, clientId, keepalive: 30 });
-    const connack = (await client.next('connack')) as { returnCode?: number; reasonCode?: number };
+    const { client, connack } = await RawClient.open(protocolVersion, { clean, clientId }, port);
     if ((connack.returnCode ?? connack.reasonCode ?? 0) !== 0) throw new Error('CONNECT refused');
     return client;
+  }
+
+  /** A connected socket that has sent nothing yet. */
+  static async bare(protocolVersion: 4 | 5, port = mqttPort()): Promise<RawClient> {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    return new RawClient(socket, protocolVersion);
+  }
+
+  /** Sends a CONNECT with these fields (over defaults) and returns the CONNACK, whatever it says. */
+  static async open(protocolVersion: 4 | 5, fields: Record<string, unknown> = {}, port = mqttPort()): Promise<{ client: RawClient; connack: Connack }> {
+    const client = await RawClient.bare(protocolVersion, port);
+    client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clean: true, clientId: unique('raw'), keepalive: 30, ...fields });
+    const connack = (await client.next('connack')) as Connack;
+    return { client, connack };
   }
 
   send(packet: object): void {

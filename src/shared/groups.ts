@@ -1,0 +1,64 @@
+// Shared subscriptions across worker threads. Joins and leaves travel on the bus like messages, so
+// every thread applies them at the same position and holds the same member lists; each message a
+// group's filter matches advances the group's turn the same way on every thread, and only the
+// thread of the member whose turn it is delivers. No coordination per message is needed.
+import { FilterTrie } from '../topics/trie.js';
+
+export interface Membership {
+  group: string;
+  filter: string;
+  /** Connection id of the member. */
+  member: string;
+  thread: number;
+  join: boolean;
+}
+
+export interface Member {
+  id: string;
+  thread: number;
+}
+
+interface Group {
+  key: string;
+  filter: string;
+  members: Member[];
+  turn: number;
+}
+
+export class SharedGroups {
+  private readonly groups = new Map<string, Group>();
+  private readonly trie = new FilterTrie<Group>();
+
+  get size(): number {
+    return this.groups.size;
+  }
+
+  apply(change: Membership): void {
+    const key = `${change.group}\u0000${change.filter}`;
+    let group = this.groups.get(key);
+    if (change.join) {
+      if (!group) {
+        group = { key, filter: change.filter, members: [], turn: 0 };
+        this.groups.set(key, group);
+        this.trie.add(change.filter, group);
+      }
+      if (!group.members.some((m) => m.id === change.member)) group.members.push({ id: change.member, thread: change.thread });
+      return;
+    }
+    if (!group) return;
+    group.members = group.members.filter((m) => m.id !== change.member);
+    if (group.members.length === 0) {
+      this.groups.delete(key);
+      this.trie.remove(change.filter, group);
+    }
+  }
+
+  /** For each group matching `topic`, the member whose turn it is; turns advance. */
+  choose(topic: string, each: (group: string, filter: string, member: Member) => void): void {
+    this.trie.match(topic, (group) => {
+      const member = group.members[group.turn % group.members.length]!;
+      group.turn = (group.turn + 1) % 0x40000000;
+      each(group.key.slice(0, group.key.indexOf('\u0000')), group.filter, member);
+    });
+  }
+}
