@@ -46,7 +46,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   let paths: TopicPaths | undefined;
   const retained = new RetainedStore(registry, rules, (topic) => paths?.note(topic));
   retained.addSource(sysRetainedSource(sysTable));
-  if (config.restTopicPaths) paths = await TopicPaths.open(database, retained, registry, config.maxTopicTables || MAX_REST_ROOTS);
+  if (config.restTopicPaths) paths = await TopicPaths.open(database, retained, registry, config.maxTopicTables || MAX_REST_ROOTS, config.accessRules);
   registerRulesApi(rules, retained);
   // Rules of config.yaml may be new since the last start: one thread moves the rows they now own.
   if (workerIndex === 0) void moveIntoConfigRules(config, retained);

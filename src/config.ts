@@ -1,6 +1,7 @@
 // Component configuration: defaults, then the `mqttBridge` section of config.yaml, then
 // MQTT_BRIDGE_* environment variables. Resolved once at start into a typed, validated object.
 import { readFileSync, existsSync } from 'node:fs';
+import { AccessRuleError, parseAccessRule, type AccessRule } from './access/accessRules.js';
 import { parse } from 'yaml';
 import { checkSharedTables, parseRule, RuleError, type TopicRule } from './rules/rule.js';
 
@@ -40,6 +41,8 @@ export interface BridgeConfig {
   tablesPerDatabase: number;
   /** Table rules: topics matching a pattern share one table (see docs/topics-and-tables.md). */
   topicRules: TopicRule[];
+  /** `allow|deny read|write|readwrite <filter>` with %u/%c; see docs/security.md. */
+  accessRules: AccessRule[];
   /** New topic tables one client may create per second, on average... */
   tableCreationRate: number;
   /** ...and at once. */
@@ -67,6 +70,7 @@ export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
   restTopicPaths: true,
   tablesPerDatabase: 5000,
   topicRules: [],
+  accessRules: [],
   tableCreationRate: 10,
   tableCreationBurst: 100,
   maxTopicTables: 10_000,
@@ -77,7 +81,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-type Kind = 'name' | 'duration' | 'positiveInt' | 'count' | 'rate' | 'boolean' | 'rules' | 'port' | 'bytes';
+type Kind = 'name' | 'duration' | 'positiveInt' | 'count' | 'rate' | 'boolean' | 'rules' | 'accessRules' | 'port' | 'bytes';
 const KINDS: Record<keyof BridgeConfig, Kind> = {
   port: 'port',
   securePort: 'port',
@@ -95,6 +99,7 @@ const KINDS: Record<keyof BridgeConfig, Kind> = {
   restTopicPaths: 'boolean',
   tablesPerDatabase: 'positiveInt',
   topicRules: 'rules',
+  accessRules: 'accessRules',
   tableCreationRate: 'rate',
   tableCreationBurst: 'positiveInt',
   maxTopicTables: 'count',
@@ -157,6 +162,16 @@ function coerce(key: keyof BridgeConfig, value: unknown, origin: string, databas
     }
     case 'rules':
       return parseRules(typeof value === 'string' ? parseYamlText(value, origin, key) : value, origin, database);
+    case 'accessRules': {
+      const list = typeof value === 'string' ? parseYamlText(value, origin, key) : value;
+      if (list == null) return [];
+      if (!Array.isArray(list)) throw fail('a list of rules like "deny read test/nosubscribe"');
+      try {
+        return list.map((rule, i) => parseAccessRule(rule, `${origin}: accessRules[${i}]`));
+      } catch (error) {
+        throw error instanceof AccessRuleError ? new ConfigError(error.message) : error;
+      }
+    }
     case 'boolean':
       if (typeof value === 'boolean') return value;
       if (value === 'true' || value === '1') return true;

@@ -59,7 +59,7 @@ export class Publisher {
   async publish(inbound: Inbound, access: Access, budget?: CreationBudget): Promise<void> {
     const refused = publishProblem(inbound.topic);
     if (refused) throw refused;
-    if (!access.allows(this.retained.tableName(inbound.topic), 'insert')) {
+    if (!access.mayWrite(inbound.topic, () => this.retained.tableName(inbound.topic))) {
       throw new PublishRefused('not-authorized', `not allowed to publish to ${inbound.topic}`);
     }
     let place: RetainedPlace | null = null;

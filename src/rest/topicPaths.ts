@@ -4,6 +4,7 @@
 // matching path, so one resource per first topic level ("root") serves every topic under it; the
 // roots are recorded in `mqtt_topic_roots`, so every thread and every restart registers them.
 import { server } from 'harperdb';
+import { ConnectionRules, type AccessRule } from '../access/accessRules.js';
 import { Access } from '../authorize.js';
 import { log } from '../harper/log.js';
 import { HttpError, restResource, type RestRequest } from '../harper/restResource.js';
@@ -49,9 +50,10 @@ export class TopicPaths {
     private readonly registry: TopicRegistry,
     private readonly database: string,
     private readonly maxRoots: number,
+    private readonly accessRules: readonly AccessRule[],
   ) {}
 
-  static async open(database: string, retained: RetainedStore, registry: TopicRegistry, maxRoots: number): Promise<TopicPaths> {
+  static async open(database: string, retained: RetainedStore, registry: TopicRegistry, maxRoots: number, accessRules: readonly AccessRule[] = []): Promise<TopicPaths> {
     const rows = await ensureTable<RootRow>({
       database,
       table: ROOTS_TABLE,
@@ -61,7 +63,7 @@ export class TopicPaths {
       ],
       audit: true, // every thread follows new roots
     });
-    const paths = new TopicPaths(rows, retained, registry, database, maxRoots);
+    const paths = new TopicPaths(rows, retained, registry, database, maxRoots, accessRules);
     const changes = await rows.subscribe({ isCollection: true, omitCurrent: true });
     changes.on('data', (event: TableEvent<RootRow>) => {
       if (event.type === 'put') paths.register(event.id);
@@ -101,10 +103,11 @@ export class TopicPaths {
 
   private async get(root: string, request: RestRequest): Promise<unknown> {
     if (!request.user) throw new HttpError(401, 'authentication required');
-    const access = new Access(request.user, this.database);
+    // Over HTTP there is no client id: rules with %c do not apply.
+    const access = new Access(request.user, this.database, { rules: new ConnectionRules(this.accessRules, request.user.username, '') });
     const topic = topicOfPath(root, request.path);
     if (!topic.endsWith('/')) {
-      if (!access.allows(this.retained.tableName(topic), 'read')) throw new HttpError(403, `not allowed to read ${topic}`);
+      if (!access.mayRead(topic, () => this.retained.tableName(topic))) throw new HttpError(403, `not allowed to read ${topic}`);
       const row = await this.retained.get(topic);
       if (!row) throw new HttpError(404, `no retained message on ${topic}`);
       return row; // a row with contentType and data: HarperDB answers with the exact bytes
@@ -122,7 +125,7 @@ export class TopicPaths {
   /** Readable fields (and a rule row's own columns) of the rows one level below a prefix. */
   private async *list(filter: string, access: Access): AsyncIterable<Record<string, unknown>> {
     for await (const { row, columns } of this.retained.rows(filter)) {
-      if (!access.allows(this.retained.tableName(row.topic), 'read')) continue;
+      if (!access.mayRead(row.topic, () => this.retained.tableName(row.topic))) continue;
       const shown: Record<string, unknown> = {};
       for (const field of [...READABLE_FIELDS, ...columns]) shown[field] = (row as unknown as Record<string, unknown>)[field];
       yield shown;

@@ -1,6 +1,7 @@
 // One connected MQTT client's session: its subscriptions, what it publishes, and what it receives.
 // Its connection (src/wire/connection.ts) hands it the client's packets.
 import { randomUUID } from 'node:crypto';
+import { ConnectionRules } from '../access/accessRules.js';
 import { Access, type HarperUser } from '../authorize.js';
 import type { BridgeConfig } from '../config.js';
 import { log } from '../harper/log.js';
@@ -111,7 +112,7 @@ export class ClientSession implements Subscriber, SessionHandler {
     this.startedPersistent = info.persistent;
     this.transport = link.socket;
     this.floor = services.bus.position - 1;
-    this.access = new Access(user, services.config.database);
+    this.access = new Access(user, services.config.database, { rules: new ConnectionRules(services.config.accessRules, user?.username, info.clientId) });
     this.budget = services.budgets.for(info.clientId);
     const { counters } = services;
     this.outbox = new Outbox(this.transport, {
@@ -170,7 +171,9 @@ export class ClientSession implements Subscriber, SessionHandler {
       if ('problem' in parsed) return { reasonCode: 0x8f, reason: parsed.problem };
       if (request.nl) return { reasonCode: 0x8f, reason: 'No Local cannot be set on a shared subscription' }; // [MQTT-3.8.3-4]
       shared = parsed;
-    } else if (!isSysTopic(filter) && servedNatively(filter, true)) return this.subscribeNatively(request, qos);
+    }
+    if (!this.access.maySubscribe(shared?.filter ?? filter)) return { reasonCode: 0x87, reason: `not allowed to subscribe to ${filter}` };
+    if (!shared && !isSysTopic(filter) && servedNatively(filter, true)) return this.subscribeNatively(request, qos);
     // Nothing is created for a subscription: tables appear when retained messages are stored.
     const existing = this.subscriptions.get(filter);
     const subscription: Subscription = existing ?? {
@@ -405,8 +408,7 @@ export class ClientSession implements Subscriber, SessionHandler {
   }
 
   private mayRead(topic: string): boolean {
-    if (this.access.unrestricted || isSysTopic(topic)) return true;
-    return this.access.allows(this.services.retained.tableName(topic), 'read');
+    return this.access.mayRead(topic, () => this.services.retained.tableName(topic));
   }
 
   private room(): Promise<void> {
