@@ -42,7 +42,7 @@ async function tableCount(http: number, prefix: string): Promise<number> {
 
 describe('floods of new topics', () => {
   const instance = ownInstance({ threads: 2, env: { MQTT_BRIDGE_TABLE_CREATION_BURST: '50', MQTT_BRIDGE_TABLE_CREATION_RATE: '5', MQTT_BRIDGE_SYS_INTERVAL: '1' } });
-  const dropped = async () => Number((await (await fetch(`http://127.0.0.1:${instance().info.ports.http}/$SYS/broker/publish/messages/dropped`)).json()).value);
+  const dropped = async () => Number(((await (await fetch(`http://127.0.0.1:${instance().info.ports.http}/$SYS/broker/publish/messages/dropped`)).json()) as { value: string }).value);
 
   it('answers 200 SUBSCRIBEs of 200 new prefixes each within 2 s, creating no table, while others are served', async () => {
     const { mqtt, http } = instance().info.ports;

@@ -16,12 +16,18 @@ async function clientWithWill(clientId: string, topic: string, willDelayInterval
   return client;
 }
 
+/** A client id no other test uses, and what a subscriber to its will topic receives. */
+async function watchWill() {
+  const id = unique('delay');
+  const watcher = await connect({ protocolVersion: 5 });
+  const received = record(watcher);
+  await subscribe(watcher, `${id}/will`, { qos: 1 });
+  return { id, received };
+}
+
 describe('will delay interval', () => {
   it('publishes the will after the delay, not at once', async () => {
-    const id = unique('delay');
-    const watcher = await connect({ protocolVersion: 5 });
-    const received = record(watcher);
-    await subscribe(watcher, `${id}/will`, { qos: 1 });
+    const { id, received } = await watchWill();
     const client = await clientWithWill(id, `${id}/will`, 2, 60);
     const lost = Date.now();
     client.close(); // no DISCONNECT
@@ -33,10 +39,7 @@ describe('will delay interval', () => {
   });
 
   it('is not published when the client comes back before the delay', async () => {
-    const id = unique('delay');
-    const watcher = await connect({ protocolVersion: 5 });
-    const received = record(watcher);
-    await subscribe(watcher, `${id}/will`, { qos: 1 });
+    const { id, received } = await watchWill();
     const client = await clientWithWill(id, `${id}/will`, 2, 60);
     client.close();
     await sleep(300);
@@ -46,10 +49,7 @@ describe('will delay interval', () => {
   });
 
   it('is published at once when the session ends at the disconnection (expiry 0)', async () => {
-    const id = unique('delay');
-    const watcher = await connect({ protocolVersion: 5 });
-    const received = record(watcher);
-    await subscribe(watcher, `${id}/will`, { qos: 1 });
+    const { id, received } = await watchWill();
     const client = await clientWithWill(id, `${id}/will`, 30, 0);
     client.close();
     await waitFor(() => received.length === 1, 'the will', 3000);
