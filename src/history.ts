@@ -40,11 +40,6 @@ export class History {
     );
   }
 
-  /** Rows waiting to be written on this thread. */
-  get backlog(): number {
-    return this.behind.backlog;
-  }
-
   /** Past its limit, the queue asks for publishers to be slowed down. */
   get full(): boolean {
     return this.behind.full;

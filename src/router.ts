@@ -2,7 +2,7 @@
 // on the bus, from any thread, is matched once here and offered to each matching client once.
 import type { Control } from './bus/bus.js';
 import type { BusMessage, QoS } from './messages.js';
-import { SharedGroups } from './shared/groups.js';
+import { groupKey, SharedGroups } from './shared/groups.js';
 import { FilterTrie } from './topics/trie.js';
 
 export interface Subscriber {
@@ -155,8 +155,4 @@ export class Router {
     if (!set) return;
     for (const subscriber of [...set]) if (subscriber.connectionId !== notice.connectionId) subscriber.evict(notice.cleanStart);
   }
-}
-
-function groupKey(group: string, filter: string): string {
-  return `${group}\u0000${filter}`;
 }

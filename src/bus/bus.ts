@@ -111,11 +111,6 @@ export class Bus {
     for await (const { seq, message } of this.log.since(position)) yield { message, position: seq };
   }
 
-  /** Messages in the log, approximately. */
-  logSize(): number {
-    return this.log.size();
-  }
-
   private async flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.pending;

@@ -2,7 +2,7 @@
 // event-loop turn), as one record keyed by the batch's first sequence number, kept `ttl` seconds.
 // It is what makes an acknowledged message durable (the record is committed before the PUBACKs go
 // out) and what persistent sessions and slow clients read back. One write per batch, no index.
-import { ensureTable, entryCount, type HarperTable } from '../harper/tables.js';
+import { ensureTable, type HarperTable } from '../harper/tables.js';
 import { readBusMessage, type BusMessage } from '../messages.js';
 
 export const LOG_TABLE = 'mqtt_log';
@@ -58,11 +58,6 @@ export class MessageLog {
     const query = { conditions: [{ attribute: 'id', comparator: 'between', value: [from - MAX_BATCH, to - 1] }] };
     for await (const record of this.table.search(query)) for (const { seq, message } of entries(record, from - 1, to)) found.set(seq, message);
     return found;
-  }
-
-  /** Batch records kept, approximately (O(1)). */
-  size(): number {
-    return entryCount(this.table);
   }
 }
 

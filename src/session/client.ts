@@ -212,11 +212,16 @@ export class ClientSession implements Subscriber, SessionHandler {
   }
 
   private removeSubscription(subscription: Subscription): void {
-    const { router, bus, counters } = this.services;
     this.subscriptions.delete(subscription.filter);
+    this.stopRouting(subscription);
+    this.services.counters.add('subscriptions', -1);
+  }
+
+  /** Out of this thread's routing, and, for a shared subscription, out of its group on every thread. */
+  private stopRouting(subscription: Subscription): void {
+    const { router, bus } = this.services;
     router.remove(subscription);
     if (subscription.shared) void bus.publish(router.membership(subscription, false), false);
-    counters.add('subscriptions', -1);
   }
 
   /** A subscription under another application's resource, served the way HarperDB serves it. */
@@ -556,12 +561,10 @@ export class ClientSession implements Subscriber, SessionHandler {
   close(graceful: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    const { router, sessions, wills, delayedWills, counters, publisher, bus } = this.services;
+    const { router, sessions, wills, delayedWills, counters, publisher } = this.services;
     for (const native of this.native.values()) native.stop();
-    for (const subscription of this.subscriptions.values()) {
-      router.remove(subscription);
-      if (subscription.shared) void bus.publish(router.membership(subscription, false), false);
-    }
+    // The subscriptions stay in the map: a persistent session saves them below.
+    for (const subscription of this.subscriptions.values()) this.stopRouting(subscription);
     counters.add('subscriptions', -this.subscriptions.size);
     counters.add('clientsConnected', -1);
     router.detach(this);

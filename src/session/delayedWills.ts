@@ -30,10 +30,6 @@ export class DelayedWills {
     this.waiting.delete(clientId);
     return entry;
   }
-
-  get pending(): number {
-    return this.waiting.size;
-  }
 }
 
 /** Seconds a will waits: the will delay, but never past the session's end [MQTT-3.1.3-9]. */

@@ -20,6 +20,7 @@ export interface Member {
 
 interface Group {
   key: string;
+  name: string;
   filter: string;
   members: Member[];
   turn: number;
@@ -34,11 +35,11 @@ export class SharedGroups {
   }
 
   apply(change: Membership): void {
-    const key = `${change.group}\u0000${change.filter}`;
+    const key = groupKey(change.group, change.filter);
     let group = this.groups.get(key);
     if (change.join) {
       if (!group) {
-        group = { key, filter: change.filter, members: [], turn: 0 };
+        group = { key, name: change.group, filter: change.filter, members: [], turn: 0 };
         this.groups.set(key, group);
         this.trie.add(change.filter, group);
       }
@@ -58,7 +59,12 @@ export class SharedGroups {
     this.trie.match(topic, (group) => {
       const member = group.members[group.turn % group.members.length]!;
       group.turn = (group.turn + 1) % 0x40000000;
-      each(group.key.slice(0, group.key.indexOf('\u0000')), group.filter, member);
+      each(group.name, group.filter, member);
     });
   }
+}
+
+/** Identifies a group: its name and filter (two groups of one name on different filters are distinct). */
+export function groupKey(group: string, filter: string): string {
+  return `${group}\u0000${filter}`;
 }
