@@ -51,6 +51,8 @@ export interface AccessLimits {
 export class Access {
   /** No check can fail: the common case skips every per-message test. */
   readonly unrestricted: boolean;
+  /** Limited to a device credential's prefixes (HarperDB table permissions do not apply). */
+  readonly device: boolean;
   private readonly answers = new Map<string, boolean>();
   private readonly rules: ConnectionRules | null;
   private readonly prefixes: readonly string[] | null;
@@ -63,6 +65,7 @@ export class Access {
   ) {
     this.rules = limits.rules && !limits.rules.empty ? limits.rules : null;
     this.prefixes = limits.prefixes ?? null;
+    this.device = this.prefixes !== null;
     this.superUser = !user || isSuperUser(user);
     this.unrestricted = this.superUser && !this.rules && !this.prefixes;
   }

@@ -21,6 +21,11 @@ import { SysUpdater } from './sys/updater.js';
 import { versionString } from './sys/version.js';
 import { TopicPaths } from './rest/topicPaths.js';
 import { registerRulesApi } from './rules/rulesApi.js';
+import { CredentialStore } from './devices/credentialStore.js';
+import { registerCredentialsApi } from './devices/credentialsApi.js';
+import { Devices } from './devices/devices.js';
+import { registerIngestApi } from './ingest/ingestApi.js';
+import { registerTelemetryApi } from './telemetry/telemetryApi.js';
 import { RuleStore } from './rules/ruleStore.js';
 import { CreationBudgets } from './tables/creationBudget.js';
 import { TopicRegistry } from './tables/registry.js';
@@ -46,12 +51,18 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   let paths: TopicPaths | undefined;
   const retained = new RetainedStore(registry, rules, (topic) => paths?.note(topic));
   retained.addSource(sysRetainedSource(sysTable));
-  if (config.restTopicPaths) paths = await TopicPaths.open(database, retained, registry, config.maxTopicTables || MAX_REST_ROOTS, config.accessRules);
+  const credentials = await CredentialStore.open(database);
+  const devices = await Devices.start(credentials);
+  registerCredentialsApi(credentials);
+  const requestAccess = { database, accessRules: config.accessRules, devices };
+  if (config.restTopicPaths) paths = await TopicPaths.open(retained, registry, config.maxTopicTables || MAX_REST_ROOTS, requestAccess);
   registerRulesApi(rules, retained);
   // Rules of config.yaml may be new since the last start: one thread moves the rows they now own.
   if (workerIndex === 0) void moveIntoConfigRules(config, retained);
   const history = config.historyTtl > 0 ? await History.open(database, config.historyTtl) : null;
   const publisher = new Publisher(retained, bus, history);
+  registerIngestApi({ config, publisher, retained, counters, access: requestAccess });
+  registerTelemetryApi(history, retained, requestAccess);
   const sessions = await SessionStore.open(database);
   const wills = await WillStore.open(database, workerIndex, bootId);
   const delayedWills = new DelayedWills();
@@ -83,7 +94,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   }
   const budgets = new CreationBudgets(config.tableCreationRate, config.tableCreationBurst);
   setInterval(() => budgets.sweep(), BUDGET_SWEEP_MS).unref();
-  return { config, router, registry, publisher, retained, bus, sessions, wills, delayedWills, counters, budgets, overload };
+  return { config, router, registry, publisher, retained, bus, sessions, wills, delayedWills, counters, budgets, overload, devices };
 }
 
 /** Moves this thread's counters into memory all threads share, so $SYS covers the whole process. */

@@ -51,6 +51,12 @@ export interface BridgeConfig {
   maxTopicTables: number;
   /** Warn when this many topic tables sit side by side under one parent level; 0: never. */
   fanOutWarning: number;
+  /** The largest HTTP ingest request body, in bytes. */
+  ingestMaxBytes: number;
+  /** Messages one HTTP ingest request may carry. */
+  ingestMaxBatch: number;
+  /** HTTP ingest messages per second per user (each worker thread); 0: no limit. */
+  ingestRateLimit: number;
 }
 
 export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
@@ -75,6 +81,9 @@ export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
   tableCreationBurst: 100,
   maxTopicTables: 10_000,
   fanOutWarning: 1000,
+  ingestMaxBytes: 1 << 20,
+  ingestMaxBatch: 1000,
+  ingestRateLimit: 0,
 });
 
 export class ConfigError extends Error {
@@ -104,6 +113,9 @@ const KINDS: Record<keyof BridgeConfig, Kind> = {
   tableCreationBurst: 'positiveInt',
   maxTopicTables: 'count',
   fanOutWarning: 'count',
+  ingestMaxBytes: 'bytes',
+  ingestMaxBatch: 'positiveInt',
+  ingestRateLimit: 'count',
 };
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };

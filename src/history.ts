@@ -8,6 +8,7 @@ import { WriteBehind } from './harper/writeBehind.js';
 import { ensureTable, entryCount, type HarperTable } from './harper/tables.js';
 import { workerIndex } from './harper/thread.js';
 import { historyId } from './historyId.js';
+import { literalPrefix } from './telemetry/telemetryQuery.js';
 import { messageRow, READABLE_FIELDS, type BusMessage, type MessageRow } from './messages.js';
 
 export const HISTORY_TABLE = 'mqtt_history';
@@ -69,6 +70,21 @@ export class History {
     table.setTTLExpiration(ttlSeconds);
     server.resources.set(HISTORY_TABLE, readOnlyView(table, READABLE_FIELDS), { rest: true, mqtt: false });
     return new History(table);
+  }
+
+  /**
+   * Messages of topics that may match `filter` (the caller checks each with topicMatches), newest
+   * first, within [from, to] (epoch ms; null: open).
+   */
+  search(filter: string, from: number | null, to: number | null): AsyncIterable<MessageRow> {
+    const conditions: object[] = [];
+    const prefix = literalPrefix(filter);
+    if (prefix === filter) conditions.push({ attribute: 'topic', comparator: 'equals', value: filter });
+    // Without its last '/', so that `a/#` also finds `a` itself.
+    else if (prefix !== '') conditions.push({ attribute: 'topic', comparator: 'starts_with', value: prefix.slice(0, -1) });
+    if (from !== null) conditions.push({ attribute: 'timestamp', comparator: 'greater_than_equal', value: new Date(from) });
+    if (to !== null) conditions.push({ attribute: 'timestamp', comparator: 'less_than_equal', value: new Date(to) });
+    return this.table.search({ conditions, sort: { attribute: 'id', descending: true }, select: [...READABLE_FIELDS] });
   }
 
   /** Rows kept, approximately (O(1); expired rows count until HarperDB's sweep removes them). */

@@ -7,6 +7,11 @@ import { log } from './harper/log.js';
 import { profileThisThread } from './harper/profiler.js';
 import { readHarperSettings, type HarperSettings } from './harper/settings.js';
 import { workerIndex } from './harper/thread.js';
+import type { HarperUser } from './authorize.js';
+import { DeviceRefused } from './devices/devices.js';
+import { acceptBearerPasswords } from './ingest/bearerAuth.js';
+import { INGEST_PATH } from './ingest/ingestApi.js';
+import { TELEMETRY_PATH } from './telemetry/telemetryApi.js';
 import { ClientSession, type SessionServices } from './session/client.js';
 import { Counters } from './stats/counters.js';
 import { Authenticator } from './wire/authentication.js';
@@ -47,6 +52,8 @@ function listenerOptions(listeners: ListenerConfig, settings: HarperSettings): L
 }
 
 profileThisThread(process.env.MQTT_BRIDGE_CPU_PROFILE);
+// Registered while HarperDB loads components, ahead of its authentication (seed 004's Bearer password).
+acceptBearerPasswords([INGEST_PATH, TELEMETRY_PATH]);
 const loaded = loadConfig();
 const config = loaded instanceof ConfigError ? null : loaded;
 if (loaded instanceof ConfigError && workerIndex === 0) log.error(`harper-mqtt-bridge is not serving: ${loaded.message}`);
@@ -69,10 +76,21 @@ listen(listenerOptions(config ?? resolveListeners(readConfigSection(CONFIG_FILE)
       if (!config) throw new ConnectRefused(0x88, 'harper-mqtt-bridge is not configured correctly (see the log)');
       // [MQTT-3.2.2-6]: "server busy" until this thread has loaded its tables.
       if (!services) throw new ConnectRefused(0x89, 'harper-mqtt-bridge is starting');
-      return new ClientSession(info, user, { socket: from, disconnect: (code, reason) => connection.disconnect(code, reason) }, services);
+      const prefixes = admitDevice(services, user, info.clientId);
+      return new ClientSession(info, user, { socket: from, disconnect: (code, reason) => connection.disconnect(code, reason) }, services, prefixes);
     },
   });
 });
+
+/** A device's topic prefixes (null for other users); a credential that may not connect now is refused. */
+function admitDevice(services: SessionServices, user: HarperUser | undefined, clientId: string): readonly string[] | null {
+  try {
+    return services.devices.admit(user, clientId);
+  } catch (error) {
+    if (error instanceof DeviceRefused) throw new ConnectRefused(error.reasonCode, error.message);
+    throw error;
+  }
+}
 
 if (config) {
   startServices(config, counters).then(

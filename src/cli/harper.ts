@@ -37,6 +37,8 @@ export interface HarperOptions {
   stdio?: 'inherit' | 'pipe' | 'ignore';
   /** Node options for the HarperDB process (worker threads inherit them), e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** HarperDB's authentication.authorizeLocal: localhost clients are admin without credentials (default true). */
+  authorizeLocal?: boolean;
 }
 
 export function harperBin(): string {
@@ -115,6 +117,9 @@ export function configure(options: HarperOptions): void {
   document.setIn(['mqtt', 'webSocket'], false);
   document.setIn(['replication', 'port'], ports.replication);
   document.setIn(['replication', 'securePort'], ports.replicationSecure);
+  document.setIn(['authentication', 'authorizeLocal'], options.authorizeLocal ?? true);
+  // Passwords (device credentials among them) stored as a slow hash rather than SHA-256.
+  document.setIn(['authentication', 'hashFunction'], 'argon2id');
   writeFileSync(file, document.toString());
 }
 
@@ -127,7 +132,12 @@ export function run(options: HarperOptions, componentDir: string): ChildProcess 
 }
 
 /** MQTT CONNECT/CONNACK against the broker: 0 once this component serves the thread that answered. */
-export function probeMqtt(port: number, host = '127.0.0.1', timeoutMs = 2000): Promise<number> {
+export interface ProbeLogin {
+  username: string;
+  password: string;
+}
+
+export function probeMqtt(port: number, host = '127.0.0.1', timeoutMs = 2000, login?: ProbeLogin): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host });
     const parser = makeParser({ protocolVersion: 4 });
@@ -145,7 +155,7 @@ export function probeMqtt(port: number, host = '127.0.0.1', timeoutMs = 2000): P
       clearTimeout(timer);
       reject(error);
     });
-    socket.on('connect', () => socket.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: '', keepalive: 10 })));
+    socket.on('connect', () => socket.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: '', keepalive: 10, ...(login && { username: login.username, password: Buffer.from(login.password) }) })));
   });
 }
 
@@ -153,13 +163,14 @@ export function probeMqtt(port: number, host = '127.0.0.1', timeoutMs = 2000): P
  * Waits until MQTT CONNECTs succeed `streak` times in a row. Connections spread over the worker
  * threads, so a streak means every thread has loaded the component.
  */
-export async function waitUntilReady(port: number, child: ChildProcess, timeoutMs = 120_000, streak = 8): Promise<void> {
+/** `login`: the admin's, for a HarperDB that requires credentials from localhost too. */
+export async function waitUntilReady(port: number, child: ChildProcess, login?: ProbeLogin, timeoutMs = 120_000, streak = 8): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let successes = 0;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`HarperDB exited with code ${child.exitCode} while starting`);
     try {
-      successes = (await probeMqtt(port)) === 0 ? successes + 1 : 0;
+      successes = (await probeMqtt(port, '127.0.0.1', 2000, login)) === 0 ? successes + 1 : 0;
       if (successes >= streak) return;
     } catch {
       successes = 0;

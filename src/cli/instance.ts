@@ -43,7 +43,7 @@ export class HarperInstance {
    * `apps`: folders installed as further applications next to this component (copied into
    * <root>/components), relative to the project.
    */
-  static async create(settings: { threads?: number; env?: NodeJS.ProcessEnv; apps?: string[]; harperMqtt?: boolean } = {}): Promise<HarperInstance> {
+  static async create(settings: { threads?: number; env?: NodeJS.ProcessEnv; apps?: string[]; harperMqtt?: boolean; authorizeLocal?: boolean } = {}): Promise<HarperInstance> {
     const baseDir = mkdtempSync(join(tmpdir(), 'harper-mqtt-bridge-test-'));
     const ports: Ports = {
       http: await freePort(),
@@ -63,6 +63,7 @@ export class HarperInstance {
       threads: settings.threads ?? 2,
       env: settings.env ?? {},
       stdio: 'pipe',
+      authorizeLocal: settings.authorizeLocal ?? true,
     };
     await install(options);
     configure(options);
@@ -98,7 +99,7 @@ export class HarperInstance {
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
     try {
-      if (ready === 'mqtt') await waitUntilReady(this.options.ports.mqtt, this.child);
+      if (ready === 'mqtt') await waitUntilReady(this.options.ports.mqtt, this.child, { username: this.options.adminUser, password: this.options.adminPassword });
       else await waitForHttp(this.options.ports.http, this.child);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- HarperDB output ---\n${this.output.slice(-6000)}`);

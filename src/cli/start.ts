@@ -42,7 +42,7 @@ harper-mqtt-bridge is running
   WebSocket    ws://${host}:${ports.http}/       (MQTT over WebSocket, subprotocol "mqtt")
   HTTP / REST  http://${host}:${ports.http}/   e.g. /mqtt_topics/  /mqtt_history/  /<topic>
   Operations   http://${host}:${ports.operations}/
-  Admin user   ${plan.adminUser} / ${password}   (clients from localhost are admin without credentials)
+  Admin user   ${plan.adminUser} / ${password}   ${plan.authorizeLocal ? '(clients from localhost are admin without credentials; AUTHORIZE_LOCAL=false requires them)' : '(every client needs credentials, localhost too)'}
   Data folder  ${plan.rootPath}
   Threads      ${plan.threads}
 Try: mosquitto_sub -p ${ports.mqtt} -t '#' -v    and    mosquitto_pub -p ${ports.mqtt} -t hello/world -m hi
@@ -67,6 +67,7 @@ const options: HarperOptions = {
   adminPassword: password,
   ports: plan.ports,
   threads: plan.threads,
+  authorizeLocal: plan.authorizeLocal,
   stdio: 'inherit',
 };
 
@@ -93,7 +94,7 @@ child.on('exit', (code, signal) => {
 });
 
 try {
-  await waitUntilReady(plan.ports.mqtt, child);
+  await waitUntilReady(plan.ports.mqtt, child, { username: plan.adminUser, password });
 } catch (error) {
   log.error((error as Error).message);
   await stop(child);

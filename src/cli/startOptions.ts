@@ -20,6 +20,8 @@ export interface StartPlan {
   adminPassword: string | undefined;
   ports: Ports;
   threads: number;
+  /** Clients from localhost are admin without credentials (AUTHORIZE_LOCAL, default true). */
+  authorizeLocal: boolean;
 }
 
 export const DEFAULT_START_PORTS = {
@@ -72,7 +74,12 @@ export function planStart(env: NodeJS.ProcessEnv, projectDir: string, cores: num
       throw new StartError(`THREADS_COUNT must be a whole number of worker threads (1-64), got ${JSON.stringify(env.THREADS_COUNT)}`);
     }
   }
+  const local = env.AUTHORIZE_LOCAL;
+  if (local !== undefined && local !== '' && !['true', 'false'].includes(local)) {
+    throw new StartError(`AUTHORIZE_LOCAL must be true or false, got ${JSON.stringify(local)}`);
+  }
   return {
+    authorizeLocal: local !== 'false',
     rootPath,
     home: join(rootPath, '.home'),
     passwordFile: join(rootPath, '.admin-password'),

@@ -22,6 +22,8 @@ export interface RestRequest {
   user: HarperUser | undefined;
   /** HarperDB's own request object, to hand on when delegating to a table. */
   raw: unknown;
+  /** A request header, lower-case name. */
+  header(name: string): string | undefined;
   /**
    * A request target for another resource (`/` plus a query, say), of the same class as the one
    * HarperDB built (its RequestTarget is not exported at runtime), with the same permission check.
@@ -49,6 +51,10 @@ function restRequest(target: Target, request: unknown): RestRequest {
     search: target?.search ?? '',
     user: (request as { user?: HarperUser } | undefined)?.user,
     raw: request,
+    header(name) {
+      const value = (request as { headers?: { get?(name: string): unknown } } | undefined)?.headers?.get?.(name);
+      return Array.isArray(value) ? String(value[0]) : value === undefined || value === null ? undefined : String(value);
+    },
     target(url) {
       const made = new (target.constructor as new (url: string) => Target & { checkPermission?: unknown })(url);
       made.checkPermission = (target as { checkPermission?: unknown }).checkPermission;
@@ -80,4 +86,9 @@ export function restResource(name: string, handlers: RestHandlers): typeof Resou
 export function requireAdmin(user: HarperUser | undefined): void {
   if (!user) throw new HttpError(401, 'authentication required');
   if (user.role?.permission?.super_user !== true) throw new HttpError(403, 'only HarperDB super users may do this');
+}
+
+/** A reply with its own status code (and headers), as HarperDB's REST layer takes it from a handler. */
+export function reply(status: number, data: unknown, headers: Record<string, string> = {}): { status: number; headers: Record<string, string>; data: unknown } {
+  return { status, headers, data };
 }

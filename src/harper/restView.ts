@@ -14,10 +14,14 @@ class MethodNotAllowed extends Error {
 
 type Constructor = new (...args: never[]) => { get(target: Target): unknown };
 
-export function readOnlyView<T extends object>(table: HarperTable<T>, defaultSelect: readonly string[]): HarperTable<T> {
+export function readOnlyView<T extends object>(
+  table: HarperTable<T>,
+  defaultSelect: readonly string[],
+  why = 'publish over MQTT instead',
+): HarperTable<T> {
   const Base = table as unknown as Constructor;
   const refuse = (): never => {
-    throw new MethodNotAllowed(`${table.tableName} is read-only over REST; publish over MQTT instead`);
+    throw new MethodNotAllowed(`${table.tableName} is read-only over REST; ${why}`);
   };
   class ReadOnlyView extends Base {
     override get(target: Target): unknown {

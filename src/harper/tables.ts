@@ -2,6 +2,7 @@
 // with HarperDB's own `create_table` operation (which calls the same table() function) and then
 // picked up from `databases` once this thread sees them.
 import { databases, server } from 'harperdb';
+import { guardWrites } from './writeGuard.js';
 
 export interface Attribute {
   name: string;
@@ -81,14 +82,19 @@ export function openTable<T extends object>(database: string, table: string): Ha
 
 const creating = new Map<string, Promise<HarperTable<never>>>();
 
-/** Creates the table if it does not exist (any thread may race for it) and returns it. */
+/**
+ * Creates the table if it does not exist (any thread may race for it) and returns it. Tables made
+ * this way are the component's own: writes from outside it are refused (writeGuard.ts).
+ */
 export function ensureTable<T extends object>(definition: TableDefinition): Promise<HarperTable<T>> {
   const existing = openTable<T>(definition.database, definition.table);
-  if (existing) return Promise.resolve(existing);
+  if (existing) return Promise.resolve(guardWrites(existing));
   const key = `${definition.database}.${definition.table}`;
   let pending = creating.get(key);
   if (!pending) {
-    pending = createAndWait(definition).finally(() => creating.delete(key));
+    pending = createAndWait(definition)
+      .then(guardWrites)
+      .finally(() => creating.delete(key));
     creating.set(key, pending);
   }
   return pending as Promise<HarperTable<T>>;

@@ -4,8 +4,8 @@
 // matching path, so one resource per first topic level ("root") serves every topic under it; the
 // roots are recorded in `mqtt_topic_roots`, so every thread and every restart registers them.
 import { server } from 'harperdb';
-import { ConnectionRules, type AccessRule } from '../access/accessRules.js';
-import { Access } from '../authorize.js';
+import type { Access } from '../authorize.js';
+import { requestAccess, type RequestAccessOptions } from '../devices/requestAccess.js';
 import { log } from '../harper/log.js';
 import { HttpError, restResource, type RestRequest } from '../harper/restResource.js';
 import { ensureTable, type HarperTable, type TableEvent } from '../harper/tables.js';
@@ -48,12 +48,12 @@ export class TopicPaths {
     private readonly rows: HarperTable<RootRow>,
     private readonly retained: RetainedStore,
     private readonly registry: TopicRegistry,
-    private readonly database: string,
     private readonly maxRoots: number,
-    private readonly accessRules: readonly AccessRule[],
+    private readonly access: RequestAccessOptions,
   ) {}
 
-  static async open(database: string, retained: RetainedStore, registry: TopicRegistry, maxRoots: number, accessRules: readonly AccessRule[] = []): Promise<TopicPaths> {
+  static async open(retained: RetainedStore, registry: TopicRegistry, maxRoots: number, access: RequestAccessOptions): Promise<TopicPaths> {
+    const { database } = access;
     const rows = await ensureTable<RootRow>({
       database,
       table: ROOTS_TABLE,
@@ -63,7 +63,7 @@ export class TopicPaths {
       ],
       audit: true, // every thread follows new roots
     });
-    const paths = new TopicPaths(rows, retained, registry, database, maxRoots, accessRules);
+    const paths = new TopicPaths(rows, retained, registry, maxRoots, access);
     const changes = await rows.subscribe({ isCollection: true, omitCurrent: true });
     changes.on('data', (event: TableEvent<RootRow>) => {
       if (event.type === 'put') paths.register(event.id);
@@ -102,9 +102,7 @@ export class TopicPaths {
   }
 
   private async get(root: string, request: RestRequest): Promise<unknown> {
-    if (!request.user) throw new HttpError(401, 'authentication required');
-    // Over HTTP there is no client id: rules with %c do not apply.
-    const access = new Access(request.user, this.database, { rules: new ConnectionRules(this.accessRules, request.user.username, '') });
+    const access = requestAccess(request.user, this.access);
     const topic = topicOfPath(root, request.path);
     if (!topic.endsWith('/')) {
       if (!access.mayRead(topic, () => this.retained.tableName(topic))) throw new HttpError(403, `not allowed to read ${topic}`);
@@ -112,10 +110,11 @@ export class TopicPaths {
       if (!row) throw new HttpError(404, `no retained message on ${topic}`);
       return row; // a row with contentType and data: HarperDB answers with the exact bytes
     }
-    // A listing: the per-level table of that prefix keeps HarperDB's query features (select, sort, limit).
+    // A listing: the per-level table of that prefix keeps HarperDB's query features (select, sort,
+    // limit), for users HarperDB's table permissions apply to; a device gets the rows of its prefixes.
     const filter = topic + '+';
     const table = this.registry.get(topic);
-    const view = table && !this.retained.reachesRules(filter) ? (server.resources.get(table.name) as { Resource: Delegate } | undefined) : undefined;
+    const view = table && !access.device && !this.retained.reachesRules(filter) ? (server.resources.get(table.name) as { Resource: Delegate } | undefined) : undefined;
     if (view) {
       return view.Resource.get(request.target('/' + (request.search ? '?' + request.search : '')), request.raw);
     }

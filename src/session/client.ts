@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectionRules } from '../access/accessRules.js';
 import { Access, type HarperUser } from '../authorize.js';
+import type { Devices } from '../devices/devices.js';
 import type { BridgeConfig } from '../config.js';
 import { log } from '../harper/log.js';
 import { bootId } from '../harper/thread.js';
@@ -39,6 +40,7 @@ export interface SessionServices {
   counters: Counters;
   budgets: CreationBudgets;
   overload: Overload;
+  devices: Devices;
 }
 
 /** What a session needs of its connection. */
@@ -102,17 +104,23 @@ export class ClientSession implements Subscriber, SessionHandler {
   private creatingTable = false;
   private readingPaused = false;
 
+  /** Ends this connection's entry among its device's live connections (devices only). */
+  private readonly detachDevice: (() => void) | null;
+
+  /** `prefixes`: a device credential's topic prefixes (null: not a device). */
   constructor(
     private readonly info: ConnectInfo,
     private readonly user: HarperUser | undefined,
     private readonly link: ClientLink,
     private readonly services: SessionServices,
+    prefixes: readonly string[] | null = null,
   ) {
     this.clientId = info.clientId;
     this.startedPersistent = info.persistent;
     this.transport = link.socket;
     this.floor = services.bus.position - 1;
-    this.access = new Access(user, services.config.database, { rules: new ConnectionRules(services.config.accessRules, user?.username, info.clientId) });
+    this.access = new Access(user, services.config.database, { rules: new ConnectionRules(services.config.accessRules, user?.username, info.clientId), prefixes });
+    this.detachDevice = prefixes && user?.username ? services.devices.attach(user.username, link) : null;
     this.budget = services.budgets.for(info.clientId);
     const { counters } = services;
     this.outbox = new Outbox(this.transport, {
@@ -561,6 +569,7 @@ export class ClientSession implements Subscriber, SessionHandler {
   close(graceful: boolean): void {
     if (this.closed) return;
     this.closed = true;
+    this.detachDevice?.();
     const { router, sessions, wills, delayedWills, counters, publisher } = this.services;
     for (const native of this.native.values()) native.stop();
     // The subscriptions stay in the map: a persistent session saves them below.

@@ -1,8 +1,11 @@
-// The `sys` table (schema.graphql, exported at `$SYS`): one row per statistic, id = the topic below
-// `$SYS/`. REST reads the rows; MQTT subscribers get them as retained messages.
+// The `sys` table (schema.graphql): one row per statistic, id = the topic below `$SYS/`. REST reads
+// the rows at /$SYS/ and /sys/ (read-only: only the $SYS updater writes them); MQTT subscribers get
+// them as retained messages.
 import { server } from 'harperdb';
 import { log } from '../harper/log.js';
+import { readOnlyView } from '../harper/restView.js';
 import { openTable, type HarperTable } from '../harper/tables.js';
+import { guardWrites } from '../harper/writeGuard.js';
 import type { BusMessage } from '../messages.js';
 import type { RetainedSource } from '../retained.js';
 import { topicMatches } from '../topics/match.js';
@@ -22,8 +25,11 @@ export function openSysTable(): HarperTable<SysRow> {
   if (!table) {
     throw new Error(`harper-mqtt-bridge: table ${SYS_DATABASE}.${SYS_TABLE} is missing; config.yaml must load schema.graphql (graphqlSchema) before dist/index.js`);
   }
-  // schema.graphql exports it at /$SYS/; REST users also find it by its name, unless an app took /sys.
-  if (!server.resources.get(SYS_TABLE)) server.resources.set(SYS_TABLE, table as never, { rest: true, mqtt: false });
+  guardWrites(table);
+  const view = readOnlyView(table, ['id', 'value', 'updatedAt'], 'the broker writes its statistics itself');
+  server.resources.set('$SYS', view as never, { rest: true, mqtt: false });
+  // REST users also find it by its name, unless an app took /sys.
+  if (!server.resources.get(SYS_TABLE)) server.resources.set(SYS_TABLE, view as never, { rest: true, mqtt: false });
   else log.debug(`/${SYS_TABLE} serves something else; the sys table is at /$SYS/ only`);
   return table;
 }
