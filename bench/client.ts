@@ -20,12 +20,12 @@ export class BenchClient {
     socket.on('error', () => undefined);
   }
 
-  static async connect(port: number, clientId: string, clean = true): Promise<BenchClient> {
+  static async connect(port: number, clientId: string, clean = true, login?: { username: string; password: string }): Promise<BenchClient> {
     const socket = netConnect({ host: '127.0.0.1', port });
     await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const client = new BenchClient(socket);
     const connack = client.next('connack');
-    client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean, clientId, keepalive: 60 });
+    client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean, clientId, keepalive: 60, ...(login && { username: login.username, password: Buffer.from(login.password) }) });
     const code = ((await connack) as { returnCode: number }).returnCode;
     if (code !== 0) {
       socket.destroy();

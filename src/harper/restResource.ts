@@ -63,6 +63,16 @@ function restRequest(target: Target, request: unknown): RestRequest {
   };
 }
 
+/** The parsed request body; one HarperDB cannot parse is the client's mistake (400), not a 500. */
+async function body(data: unknown): Promise<unknown> {
+  try {
+    return await data;
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new HttpError(400, `the request body is not valid: ${error.message}`);
+    throw error;
+  }
+}
+
 export function restResource(name: string, handlers: RestHandlers): typeof Resource {
   const refuse = (method: string) => () => {
     throw new HttpError(405, `${method} is not supported on ${name}`);
@@ -73,7 +83,7 @@ export function restResource(name: string, handlers: RestHandlers): typeof Resou
     return method === 'get' || method === 'delete'
       ? (target: Target, request: unknown) => handler(restRequest(target, request))
       : // HarperDB reads a request body as a stream: `data` is a promise of the parsed body.
-        async (target: Target, data: unknown, request: unknown) => handler(restRequest(target, request), await data);
+        async (target: Target, data: unknown, request: unknown) => handler(restRequest(target, request), await body(data));
   };
   const statics = { get: call('get'), put: call('put'), post: call('post'), patch: call('patch'), delete: call('delete') };
   const View = class extends (Resource as unknown as new () => object) {};

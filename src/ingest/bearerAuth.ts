@@ -3,6 +3,7 @@
 // token as one of its own JWTs, so on this component's device paths the pair is turned into the
 // Basic credentials it stands for before HarperDB authenticates the request.
 import { server } from 'harperdb';
+import { basicFromBearer } from './bearer.js';
 
 interface HttpRequest {
   pathname?: string;
@@ -10,12 +11,6 @@ interface HttpRequest {
 }
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
-
-/** `Basic ...` for a Bearer password plus user name header, or null when the request has no such pair. */
-export function basicFromBearer(authorization: string | undefined, username: string | undefined): string | null {
-  if (!authorization?.startsWith('Bearer ') || !username) return null;
-  return 'Basic ' + Buffer.from(`${username}:${authorization.slice(7).trim()}`).toString('base64');
-}
 
 export function acceptBearerPasswords(paths: readonly string[]): void {
   const prefixes = paths.map((path) => `/${path}`);
