@@ -11,6 +11,12 @@ describe('npm start options', () => {
     expect(plan.threads).toBe(2);
   });
 
+  it('lets localhost in without credentials unless AUTHORIZE_LOCAL=false', () => {
+    expect(planStart({}, '/p', 2).authorizeLocal).toBe(true);
+    expect(planStart({ AUTHORIZE_LOCAL: 'false' }, '/p', 2).authorizeLocal).toBe(false);
+    expect(() => planStart({ AUTHORIZE_LOCAL: 'no' }, '/p', 2)).toThrow('AUTHORIZE_LOCAL must be true or false, got "no"');
+  });
+
   it('gives another ROOTPATH its own HOME, so two roots from one checkout never share a boot file', () => {
     const plan = planStart({ ROOTPATH: '/tmp/other' }, '/work/project', 4);
     expect(plan.home).toBe('/tmp/other/.home');
