@@ -51,6 +51,8 @@ export interface BridgeConfig {
   maxTopicTables: number;
   /** Warn when this many topic tables sit side by side under one parent level; 0: never. */
   fanOutWarning: number;
+  /** GET /metrics without credentials (a Prometheus on a trusted network); otherwise super users only. */
+  metricsAnonymous: boolean;
 }
 
 export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
@@ -75,6 +77,7 @@ export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
   tableCreationBurst: 100,
   maxTopicTables: 10_000,
   fanOutWarning: 1000,
+  metricsAnonymous: false,
 });
 
 export class ConfigError extends Error {
@@ -104,6 +107,7 @@ const KINDS: Record<keyof BridgeConfig, Kind> = {
   tableCreationBurst: 'positiveInt',
   maxTopicTables: 'count',
   fanOutWarning: 'count',
+  metricsAnonymous: 'boolean',
 };
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
