@@ -1,6 +1,9 @@
 // Opens the component's tables and services on this worker thread. Every thread runs it; the
 // tables are shared, the routing state is per thread.
 import { Access } from './authorize.js';
+import { ClientsBoard } from './console/clientsBoard.js';
+import type { ConsoleServices } from './console/consoleApi.js';
+import { LiveClients } from './console/liveClients.js';
 import { Bus } from './bus/bus.js';
 import type { BridgeConfig } from './config.js';
 import { log } from './harper/log.js';
@@ -36,6 +39,7 @@ export interface Started {
   session: SessionServices;
   /** Where the broker's figures come from ($SYS, metrics). */
   figures: FigureSources;
+  console: ConsoleServices;
 }
 
 export async function startServices(config: BridgeConfig, counters: Counters): Promise<Started> {
@@ -90,9 +94,16 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
       await SysUpdater.clear(sysTable);
     }
   }
+  const clients = new LiveClients();
+  const board = await ClientsBoard.open(database, clients);
+  board.start();
   const budgets = new CreationBudgets(config.tableCreationRate, config.tableCreationBurst);
   setInterval(() => budgets.sweep(), BUDGET_SWEEP_MS).unref();
-  return { session: { config, router, registry, publisher, retained, bus, sessions, wills, delayedWills, counters, budgets, overload }, figures };
+  return {
+    session: { config, router, registry, publisher, retained, bus, sessions, wills, delayedWills, counters, budgets, overload, clients },
+    figures,
+    console: { retained, board, history },
+  };
 }
 
 /** Moves this thread's counters into memory all threads share, so $SYS covers the whole process. */

@@ -2,6 +2,7 @@
 // It only wires the modules together: configuration, the MQTT listeners, the per-thread services.
 import { fileURLToPath } from 'node:url';
 import { startServices } from './boot.js';
+import { registerConsole, type ConsoleServices } from './console/consoleApi.js';
 import { ConfigError, DEFAULTS, readConfigSection, resolveConfig, resolveListeners, type BridgeConfig, type ListenerConfig } from './config.js';
 import { log } from './harper/log.js';
 import { profileThisThread } from './harper/profiler.js';
@@ -60,6 +61,7 @@ const authenticator = new Authenticator(settings);
 const limits: ServerLimits = config ?? DEFAULTS;
 let services: SessionServices | undefined;
 let figureSources: FigureSources | undefined;
+let consoleServices: ConsoleServices | undefined;
 
 // Registered now, while HarperDB loads components: it starts listening once they are loaded.
 listen(listenerOptions(config ?? resolveListeners(readConfigSection(CONFIG_FILE), process.env), settings), (socket) => {
@@ -79,12 +81,14 @@ listen(listenerOptions(config ?? resolveListeners(readConfigSection(CONFIG_FILE)
 
 // Before the services start: our paths win over topic roots (REST topic paths) of the same name.
 registerMetrics({ anonymous: config?.metricsAnonymous ?? false, figures: () => (figureSources ? readFigures(figureSources) : null) });
+registerConsole(new URL('./console/web/', import.meta.url), () => consoleServices ?? null);
 
 if (config) {
   startServices(config, counters).then(
     (started) => {
       services = started.session;
       figureSources = started.figures;
+      consoleServices = started.console;
       log.info(`ready: database ${config.database}, ${services.registry.size} topic tables, history ${config.historyTtl ? config.historyTtl + ' s' : 'off'}`);
     },
     (error) => log.error('harper-mqtt-bridge failed to start; MQTT clients are refused', error),

@@ -49,6 +49,7 @@ export const RESERVED_TABLE_NAMES: ReadonlySet<string> = new Set([
   'mqtt_sessions',
   'mqtt_bus',
   'mqtt_wills',
+  'mqtt_console_clients',
 ]);
 
 const CANONICAL_LEVEL = /^[a-z0-9]+$/;

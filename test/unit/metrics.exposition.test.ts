@@ -2,23 +2,7 @@ import { readFileSync } from 'node:fs';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
 import { CONTENT_TYPE, METRICS, renderMetrics } from '../../src/metrics/exposition.js';
-import { COUNTER_NAMES, type CounterName } from '../../src/stats/counters.js';
-import type { SysFigures } from '../../src/sys/tree.js';
-
-const zero = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Record<CounterName, number>;
-const figures = (overrides: Partial<SysFigures> = {}, counters: Partial<Record<CounterName, number>> = {}): SysFigures => ({
-  version: 'harper-mqtt-bridge 1.2.3 on HarperDB 4.7.29',
-  uptimeSeconds: 12.5,
-  counters: { ...zero, ...counters },
-  clientsDisconnected: 0,
-  offlineSubscriptions: 0,
-  retainedMessages: 0,
-  topicTables: 0,
-  tableRules: 0,
-  fanOut: [],
-  historyRows: 0,
-  ...overrides,
-});
+import { figures } from '../helpers/figures.js';
 
 const parsed = (text: string) => new Map(parsePrometheusTextFormat(text).map((family) => [family.name, family]));
 
@@ -41,7 +25,7 @@ describe('renderMetrics', () => {
     expect(value('mqtt_retained_messages')).toBe(7);
     expect(value('mqtt_history_rows')).toBe(40);
     expect(value('mqtt_routing_lag_seconds')).toBe(0.25);
-    expect(value('mqtt_uptime_seconds')).toBe(12.5);
+    expect(value('mqtt_uptime_seconds')).toBe(12.7);
     expect(families.get('mqtt_info')!.metrics[0]!.labels).toEqual({ version: 'harper-mqtt-bridge 1.2.3 on HarperDB 4.7.29' });
   });
 
