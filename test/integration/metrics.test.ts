@@ -10,8 +10,13 @@ afterEach(closeAll);
 
 const basic = (user: string, password: string) => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 
+/** What Prometheus 2.x/3.x sends with a scrape. */
+const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
 async function scrape(authorization?: string): Promise<{ status: number; contentType: string | null; text: string }> {
-  const response = await fetch(`${httpBase()}/metrics`, { headers: authorization ? { authorization } : {} });
+  const headers: Record<string, string> = { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' };
+  if (authorization) headers.authorization = authorization;
+  const response = await fetch(`${httpBase()}/metrics`, { headers });
   return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
 }
 
