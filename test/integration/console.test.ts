@@ -157,7 +157,8 @@ describe('web console', () => {
   it('publishes a test message from the form, byte for byte', async () => {
     const subscriber = await mqttClient();
     const received = record(subscriber);
-    const topic = `${unique('from-console')}/cmd`;
+    const root = unique('from-console');
+    const topic = `${root}/cmd`;
     await subscribe(subscriber, topic, { qos: 1 });
     await page.$eval('#publish-topic', (input) => ((input as HTMLInputElement).value = ''));
     await page.type('#publish-topic', topic);
@@ -175,6 +176,17 @@ describe('web console', () => {
     await page.click('#publish-button');
     await waitFor(() => received.length === 2, 'the binary message');
     expect(received[1]!.payload).toEqual(Buffer.from([0x00, 0x01, 0xfe, 0xff]));
+
+    // The page saw its own messages: the topic shows both, newest first, in the history.
+    await page.waitForSelector(`#tree .row[data-topic="${root}"]`);
+    await page.click(`#tree .row[data-topic="${root}"]`);
+    await page.waitForSelector(`#tree .row[data-topic="${topic}"]`);
+    await page.click(`#tree .row[data-topic="${topic}"]`);
+    await page.waitForFunction(() => document.querySelectorAll('#history .message').length === 2, { timeout: 5000 });
+    expect(await page.$$eval('#history .message pre', (blocks) => blocks.map((block) => block.textContent))).toEqual([
+      '00000000  00 01 fe ff                                       |....|',
+      'héllo ✓',
+    ]);
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'console.png'), fullPage: true });

@@ -134,9 +134,7 @@ function sample(): void {
   for (const chart of charts) {
     for (const { topic, data } of chart.series) {
       const value = Number(sys.get(topic));
-      if (!Number.isFinite(value)) continue;
-      if (data instanceof RateSeries) data.push(now, value);
-      else if (data instanceof GaugeSeries) data.push(now, value);
+      if (Number.isFinite(value)) data.push(now, value);
     }
     drawChart(chart);
   }
@@ -152,8 +150,8 @@ function sample(): void {
 function drawChart(chart: Chart): void {
   const svg = element(chart.id);
   const [, , width, height] = svg.getAttribute('viewBox')!.split(' ').map(Number);
-  // Both lines of a chart against the larger maximum.
-  const top = Math.max(...chart.series.flatMap(({ data }) => data.points.map((p) => p.v)), 1);
+  // Both lines of a chart against the larger maximum, with some room above it.
+  const top = 1.15 * Math.max(...chart.series.flatMap(({ data }) => data.points.map((p) => p.v)), 1);
   const now = Date.now();
   const first = Math.min(...chart.series.map(({ data }) => data.points[0]?.t ?? now));
   const box = { width: width!, height: height!, span: Math.min(CHART_SPAN_MS, Math.max(MIN_SPAN_MS, now - first)), end: now, top };

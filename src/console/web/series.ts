@@ -7,10 +7,13 @@ export interface Point {
   v: number;
 }
 
-export class Series {
+export abstract class Series {
   readonly points: Point[] = [];
 
   constructor(private readonly capacity = 120) {}
+
+  /** A new value of the $SYS figure at time t. */
+  abstract push(t: number, value: number): void;
 
   protected add(point: Point): void {
     this.points.push(point);
@@ -23,7 +26,7 @@ export class Series {
 }
 
 export class GaugeSeries extends Series {
-  push(t: number, value: number): void {
+  override push(t: number, value: number): void {
     this.add({ t, v: value });
   }
 }
@@ -32,7 +35,7 @@ export class GaugeSeries extends Series {
 export class RateSeries extends Series {
   private previous: Point | null = null;
 
-  push(t: number, total: number): void {
+  override push(t: number, total: number): void {
     const previous = this.previous;
     this.previous = { t, v: total };
     if (!previous || t <= previous.t || total < previous.v) return;
