@@ -16,7 +16,7 @@ const WANTED_MS = 30_000;
 /** A row older than this is of a thread that ended. */
 const FRESH_MS = 5000;
 /** Clients listed per thread and in an answer. */
-export const LIST_LIMIT = 1000;
+const LIST_LIMIT = 1000;
 
 interface BoardRow {
   id: string;
