@@ -1,6 +1,9 @@
 // Opens the component's tables and services on this worker thread. Every thread runs it; the
 // tables are shared, the routing state is per thread.
 import { Access } from './authorize.js';
+import { ClientsBoard } from './console/clientsBoard.js';
+import type { ConsoleServices } from './console/consoleApi.js';
+import { LiveClients } from './console/liveClients.js';
 import { Bus } from './bus/bus.js';
 import type { BridgeConfig } from './config.js';
 import { log } from './harper/log.js';
@@ -16,6 +19,7 @@ import { SessionStore } from './session/store.js';
 import { WillStore } from './session/wills.js';
 import { HEARTBEAT_MS, SHARED_BYTES, type Counters } from './stats/counters.js';
 import { Overload } from './stats/overload.js';
+import type { FigureSources } from './sys/figures.js';
 import { openSysTable, sysRetainedSource } from './sys/sysTable.js';
 import { SysUpdater } from './sys/updater.js';
 import { versionString } from './sys/version.js';
@@ -35,7 +39,15 @@ const BUDGET_SWEEP_MS = 60_000;
 /** First topic levels served over REST when maxTopicTables sets no bound. */
 const MAX_REST_ROOTS = 10_000;
 
-export async function startServices(config: BridgeConfig, counters: Counters): Promise<SessionServices> {
+export interface Started {
+  /** What each client session uses. */
+  session: SessionServices;
+  /** Where the broker's figures come from ($SYS, metrics). */
+  figures: FigureSources;
+  console: ConsoleServices;
+}
+
+export async function startServices(config: BridgeConfig, counters: Counters): Promise<Started> {
   const { database } = config;
   const bus = await Bus.open(database, config.messageLogTtl, nodeThreadId, (threadId) => counters.isLive(threadId));
   shareCounters(counters, bus);
@@ -84,17 +96,25 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
     },
   );
   await publishOrphanWills(wills, publisher);
+  const figures: FigureSources = { registry, retained, rules, sessions, history, counters, version: versionString(), bootId };
   // One thread writes $SYS for the whole process.
   if (workerIndex === 0) {
     if (config.sysInterval > 0) {
-      new SysUpdater({ table: sysTable, bus, registry, retained, rules, sessions, history, counters, version: versionString(), bootId }).start(config.sysInterval);
+      new SysUpdater({ ...figures, table: sysTable, bus }).start(config.sysInterval);
     } else {
       await SysUpdater.clear(sysTable);
     }
   }
+  const clients = new LiveClients();
+  const board = await ClientsBoard.open(database, clients);
+  board.start();
   const budgets = new CreationBudgets(config.tableCreationRate, config.tableCreationBurst);
   setInterval(() => budgets.sweep(), BUDGET_SWEEP_MS).unref();
-  return { config, router, registry, publisher, retained, bus, sessions, wills, delayedWills, counters, budgets, overload, devices };
+  return {
+    session: { config, router, registry, publisher, retained, bus, sessions, wills, delayedWills, counters, budgets, overload, clients, devices },
+    figures,
+    console: { retained, board, history },
+  };
 }
 
 /** Moves this thread's counters into memory all threads share, so $SYS covers the whole process. */

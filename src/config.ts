@@ -57,6 +57,8 @@ export interface BridgeConfig {
   ingestMaxBatch: number;
   /** HTTP ingest messages per second per user (each worker thread); 0: no limit. */
   ingestRateLimit: number;
+  /** GET /metrics without credentials (a Prometheus on a trusted network); otherwise super users only. */
+  metricsAnonymous: boolean;
 }
 
 export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
@@ -84,6 +86,7 @@ export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
   ingestMaxBytes: 1 << 20,
   ingestMaxBatch: 1000,
   ingestRateLimit: 0,
+  metricsAnonymous: false,
 });
 
 export class ConfigError extends Error {
@@ -116,6 +119,7 @@ const KINDS: Record<keyof BridgeConfig, Kind> = {
   ingestMaxBytes: 'bytes',
   ingestMaxBatch: 'positiveInt',
   ingestRateLimit: 'count',
+  metricsAnonymous: 'boolean',
 };
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };

@@ -87,6 +87,14 @@ export class History {
     return this.table.search({ conditions, sort: { attribute: 'id', descending: true }, select: [...READABLE_FIELDS] });
   }
 
+  /** The newest `limit` messages of a topic, newest first (ids start with the time). */
+  async latest(topic: string, limit: number): Promise<MessageRow[]> {
+    const rows: MessageRow[] = [];
+    const query = { conditions: [{ attribute: 'topic', value: topic }], sort: { attribute: 'id', descending: true }, limit };
+    for await (const row of this.table.search(query)) rows.push(row);
+    return rows;
+  }
+
   /** Rows kept, approximately (O(1); expired rows count until HarperDB's sweep removes them). */
   rowCount(): number {
     return entryCount(this.table);

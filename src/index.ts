@@ -2,9 +2,11 @@
 // It only wires the modules together: configuration, the MQTT listeners, the per-thread services.
 import { fileURLToPath } from 'node:url';
 import { startServices } from './boot.js';
+import { registerConsole, type ConsoleServices } from './console/consoleApi.js';
 import { ConfigError, DEFAULTS, readConfigSection, resolveConfig, resolveListeners, type BridgeConfig, type ListenerConfig } from './config.js';
 import { log } from './harper/log.js';
 import { profileThisThread } from './harper/profiler.js';
+import { registerMetrics } from './metrics/metricsApi.js';
 import { readHarperSettings, type HarperSettings } from './harper/settings.js';
 import { workerIndex } from './harper/thread.js';
 import type { HarperUser } from './authorize.js';
@@ -14,6 +16,7 @@ import { INGEST_PATH } from './ingest/ingestApi.js';
 import { TELEMETRY_PATH } from './telemetry/telemetryApi.js';
 import { ClientSession, type SessionServices } from './session/client.js';
 import { Counters } from './stats/counters.js';
+import { readFigures, type FigureSources } from './sys/figures.js';
 import { Authenticator } from './wire/authentication.js';
 import { mqttCompat } from './wire/compat.js';
 import { ConnectRefused, type ServerLimits } from './wire/connect.js';
@@ -64,6 +67,8 @@ const mqtt = mqttCompat(settings.requireAuthentication);
 const authenticator = new Authenticator(settings);
 const limits: ServerLimits = config ?? DEFAULTS;
 let services: SessionServices | undefined;
+let figureSources: FigureSources | undefined;
+let consoleServices: ConsoleServices | undefined;
 
 // Registered now, while HarperDB loads components: it starts listening once they are loaded.
 listen(listenerOptions(config ?? resolveListeners(readConfigSection(CONFIG_FILE), process.env), settings), (socket) => {
@@ -92,11 +97,17 @@ function admitDevice(services: SessionServices, user: HarperUser | undefined, cl
   }
 }
 
+// Before the services start: our paths win over topic roots (REST topic paths) of the same name.
+registerMetrics({ anonymous: config?.metricsAnonymous ?? false, figures: () => (figureSources ? readFigures(figureSources) : null) });
+registerConsole(new URL('./console/web/', import.meta.url), () => consoleServices ?? null);
+
 if (config) {
   startServices(config, counters).then(
     (started) => {
-      services = started;
-      log.info(`ready: database ${config.database}, ${started.registry.size} topic tables, history ${config.historyTtl ? config.historyTtl + ' s' : 'off'}`);
+      services = started.session;
+      figureSources = started.figures;
+      consoleServices = started.console;
+      log.info(`ready: database ${config.database}, ${services.registry.size} topic tables, history ${config.historyTtl ? config.historyTtl + ' s' : 'off'}`);
     },
     (error) => log.error('harper-mqtt-bridge failed to start; MQTT clients are refused', error),
   );

@@ -41,6 +41,8 @@ harper-mqtt-bridge is running
   MQTT TLS     mqtts://${host}:${ports.mqtts}   (HarperDB's certificate: docs/security.md)
   WebSocket    ws://${host}:${ports.http}/       (MQTT over WebSocket, subprotocol "mqtt")
   HTTP / REST  http://${host}:${ports.http}/   e.g. /mqtt_topics/  /mqtt_history/  /<topic>
+  Console      http://${host}:${ports.http}/mqtt-console/   (web console, admin user)
+  Metrics      http://${host}:${ports.http}/metrics   (Prometheus)
   Operations   http://${host}:${ports.operations}/
   Admin user   ${plan.adminUser} / ${password}   ${plan.authorizeLocal ? '(clients from localhost are admin without credentials; AUTHORIZE_LOCAL=false requires them)' : '(every client needs credentials, localhost too)'}
   Data folder  ${plan.rootPath}

@@ -19,6 +19,8 @@ import type { TopicRegistry } from '../tables/registry.js';
 import { topicMatches } from '../topics/match.js';
 import { isSysTopic, topicFilterProblem } from '../topics/validate.js';
 import { publishNatively, servedNatively, subscribeNatively, type NativeSubscription } from '../native/nativeTopics.js';
+import type { Describable, LiveClients } from '../console/liveClients.js';
+import type { ClientSummary } from '../console/web/api.js';
 import type { ConnectInfo } from '../wire/connect.js';
 import type { PublishPacket, Refusal, SessionHandler, SubscribeRequest } from '../wire/connection.js';
 import { Outbox, type Delivery, type Transport } from './outbox.js';
@@ -41,6 +43,8 @@ export interface SessionServices {
   budgets: CreationBudgets;
   overload: Overload;
   devices: Devices;
+  /** This thread's connected clients, for the console. */
+  clients: LiveClients;
 }
 
 /** What a session needs of its connection. */
@@ -76,8 +80,9 @@ const UNSPECIFIED_ERROR = 0x80;
 const TAKEOVER_WAIT_MS = 2000;
 const RETAINED_ECHO_MS = 5000;
 
-export class ClientSession implements Subscriber, SessionHandler {
+export class ClientSession implements Subscriber, SessionHandler, Describable {
   readonly connectionId = randomUUID();
+  private readonly connectedAt = Date.now();
   readonly clientId: string;
   readonly sessionPresent: boolean;
   private readonly subscriptions = new Map<string, Subscription>();
@@ -149,6 +154,7 @@ export class ClientSession implements Subscriber, SessionHandler {
     this.sessionPresent = !info.cleanStart && services.sessions.existsSync(info.clientId);
     if (info.cleanStart) void services.sessions.delete(info.clientId).catch(() => undefined);
     services.router.attach(this);
+    services.clients.add(this);
     counters.add('clientsConnected');
     counters.add('connectsTotal');
     counters.notePeak();
@@ -162,6 +168,18 @@ export class ClientSession implements Subscriber, SessionHandler {
 
   get protocolVersion(): number {
     return this.info.protocolVersion;
+  }
+
+  describe(): ClientSummary {
+    return {
+      clientId: this.clientId,
+      username: this.user?.username ?? null,
+      protocolVersion: this.info.protocolVersion,
+      subscriptions: [...this.subscriptions.keys(), ...this.native.keys()],
+      queued: this.outbox.queued,
+      inflight: this.outbox.inflightCount,
+      connectedAt: this.connectedAt,
+    };
   }
 
   // ---- SUBSCRIBE / UNSUBSCRIBE ----
@@ -577,6 +595,7 @@ export class ClientSession implements Subscriber, SessionHandler {
     counters.add('subscriptions', -this.subscriptions.size);
     counters.add('clientsConnected', -1);
     router.detach(this);
+    this.services.clients.delete(this);
     this.outbox.close();
     if (this.info.persistent && !this.evictedByCleanStart) {
       void sessions.save(this.snapshot()).catch((error) => log.error('could not save session', this.clientId, error));

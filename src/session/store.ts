@@ -114,16 +114,17 @@ export class SessionStore {
   }
 
   /**
-   * Counts the sessions of clients that are not connected, and deletes those whose expiry
-   * passed [MQTT-3.1.2-23]. Called by the $SYS updater.
+   * Counts the sessions of clients that are not connected, and (`expire`: the $SYS updater) deletes
+   * those whose expiry passed [MQTT-3.1.2-23]; readers such as the metrics endpoint only skip them.
    */
-  async census(now: number, currentBoot: string): Promise<SessionCensus> {
+  async census(now: number, currentBoot: string, expire = true): Promise<SessionCensus> {
     const census: SessionCensus = { disconnected: 0, subscriptions: 0, expired: 0 };
     for await (const record of this.table.search({})) {
       const offline = record.online === null || record.online === undefined || record.boot !== currentBoot;
       if (!offline) continue;
       const { id } = record;
       if (!SessionStore.live(record, now)) {
+        if (!expire) continue;
         await this.table.delete(id);
         census.expired++;
         continue;

@@ -4,27 +4,14 @@
 import type { Bus } from '../bus/bus.js';
 import { log } from '../harper/log.js';
 import type { HarperTable } from '../harper/tables.js';
-import type { History } from '../history.js';
-import type { SessionStore } from '../session/store.js';
-import { COUNTER_NAMES, type CounterName, type Counters } from '../stats/counters.js';
-import type { RetainedStore } from '../retained.js';
-import type { RuleStore } from '../rules/ruleStore.js';
-import type { TopicRegistry } from '../tables/registry.js';
+import { gatherFigures, type FigureSources } from './figures.js';
 import { LoadAverage } from './load.js';
 import { sysMessage, type SysRow } from './sysTable.js';
 import { ChangedValues, LOADS, sysValues } from './tree.js';
 
-export interface SysSources {
+export interface SysSources extends FigureSources {
   table: HarperTable<SysRow>;
   bus: Bus;
-  registry: TopicRegistry;
-  retained: RetainedStore;
-  rules: RuleStore;
-  sessions: SessionStore;
-  history: History | null;
-  counters: Counters;
-  version: string;
-  bootId: string;
 }
 
 export class SysUpdater {
@@ -57,28 +44,14 @@ export class SysUpdater {
     this.running = true;
     try {
       const now = Date.now();
-      const { counters, sessions, registry, retained, rules, history } = this.sources;
+      const { counters, sessions } = this.sources;
       const census = await sessions.census(now, this.sources.bootId);
       if (census.expired > 0) counters.add('clientsExpired', census.expired);
-      const totals = Object.fromEntries(COUNTER_NAMES.map((name) => [name, counters.total(name, now)])) as Record<CounterName, number>;
+      const figures = gatherFigures(this.sources, census, now);
       const elapsed = this.lastRun ? (now - this.lastRun) / 1000 : 0;
-      for (const [name, load] of this.loads) load.update(totals[LOADS[name]!], elapsed);
+      for (const [name, load] of this.loads) load.update(figures.counters[LOADS[name]!], elapsed);
       this.lastRun = now;
-      const values = sysValues(
-        {
-          version: this.sources.version,
-          uptimeSeconds: process.uptime(),
-          counters: totals,
-          clientsDisconnected: census.disconnected,
-          offlineSubscriptions: census.subscriptions,
-          retainedMessages: retained.count(),
-          topicTables: registry.size,
-          tableRules: rules.current.size,
-          fanOut: registry.fanOutReports(),
-          historyRows: history?.rowCount() ?? null,
-        },
-        this.loads,
-      );
+      const values = sysValues(figures, this.loads);
       if (first) await deleteRowsExcept(this.sources.table, values);
       await this.write(this.changed.take(values), now);
     } catch (error) {

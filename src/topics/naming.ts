@@ -49,6 +49,11 @@ export const RESERVED_TABLE_NAMES: ReadonlySet<string> = new Set([
   'mqtt_sessions',
   'mqtt_bus',
   'mqtt_wills',
+  'mqtt_console_clients',
+  'mqtt_log',
+  'mqtt_topic_roots',
+  'mqtt_topic_rules',
+  'mqtt_credentials',
 ]);
 
 const CANONICAL_LEVEL = /^[a-z0-9]+$/;

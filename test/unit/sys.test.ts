@@ -1,23 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COUNTER_NAMES, type CounterName } from '../../src/stats/counters.js';
 import { LoadAverage } from '../../src/sys/load.js';
-import { ChangedValues, LOADS, sysValues, type SysFigures } from '../../src/sys/tree.js';
-
-const zero = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Record<CounterName, number>;
-const figures = (overrides: Partial<SysFigures> = {}, counters: Partial<Record<CounterName, number>> = {}): SysFigures => ({
-  version: 'harper-mqtt-bridge 1.2.3 on HarperDB 4.7.29',
-  uptimeSeconds: 12.7,
-  counters: { ...zero, ...counters },
-  clientsDisconnected: 0,
-  offlineSubscriptions: 0,
-  retainedMessages: 0,
-  topicTables: 0,
-  tableRules: 0,
-  fanOut: [],
-  historyRows: 0,
-  ...overrides,
-});
+import { ChangedValues, LOADS, sysValues } from '../../src/sys/tree.js';
+import { figures } from '../helpers/figures.js';
 
 describe('LoadAverage', () => {
   it('moves towards the per-minute rate like mosquitto: by 1 - e^(-elapsed/period)', () => {

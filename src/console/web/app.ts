@@ -1,0 +1,380 @@
+// The console page: MQTT over WebSocket to this broker for live topics and $SYS, REST for the
+// clients, retained rows and history. Everything a user sends is shown through textContent, never
+// as HTML. Drawing runs on a timer and touches only the visible rows.
+import type { ClientList, MessageView, RetainedView } from './api.js';
+import { fromBase64, previewPayload, viewPayload } from './payload.js';
+import { GaugeSeries, polylinePoints, RateSeries, shortNumber, type Series } from './series.js';
+import { TopicTree, visibleRows, type TopicNode } from './topicTree.js';
+
+const BASE = '/mqtt-console';
+const PER_LEVEL = 100;
+const DRAW_MS = 250;
+const CLIENTS_MS = 3000;
+/** Charts show at most this much time, at least MIN_SPAN_MS (so a fresh page fills its charts). */
+const CHART_SPAN_MS = 2 * 60_000;
+const MIN_SPAN_MS = 20_000;
+
+const element = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`the page has no #${id}`);
+  return found as T;
+};
+
+function make<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const made = document.createElement(tag);
+  if (className) made.className = className;
+  if (text !== undefined) made.textContent = text;
+  return made;
+}
+
+const setText = (target: Element, text: string) => {
+  if (target.textContent !== text) target.textContent = text;
+};
+
+const time = (ms: number) => new Date(ms).toLocaleTimeString();
+
+// ---- state ----
+
+const tree = new TopicTree();
+const expanded = new Set<string>();
+const perLevel = new Map<string, number>();
+let selected: string | null = null;
+let paused = false;
+let drawnVersion = -1;
+let lastFullDraw = 0;
+let detailShown: { topic: string; messages: number } | null = null;
+
+// ---- MQTT ----
+
+const clientId = `mqtt-console-${Math.random().toString(16).slice(2, 10)}`;
+// Below the page's path, where the browser sends the Basic credentials the page was loaded with.
+const client = mqtt.connect(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${BASE}/ws`, {
+  clientId,
+  clean: true,
+  reconnectPeriod: 3000,
+  protocolVersion: 4,
+});
+let watching = (element<HTMLInputElement>('watch-filter').value || '#').trim();
+
+const status = element('status');
+client.on('connect', () => {
+  setText(status, 'connected');
+  status.className = 'ok';
+  client.subscribe([watching, '$SYS/broker/#'], { qos: 0 });
+});
+client.on('close', () => {
+  setText(status, 'disconnected');
+  status.className = 'bad';
+});
+client.on('error', (error) => {
+  setText(status, `error: ${error.message}`);
+  status.className = 'bad';
+});
+client.on('message', (topic, payload, packet) => {
+  if (topic.startsWith('$SYS/')) return sysValue(topic.slice(5), payload);
+  if (paused) return;
+  tree.record(topic, { payload: new Uint8Array(payload), retain: packet.retain, qos: packet.qos, at: Date.now() });
+});
+
+element<HTMLFormElement>('watch-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const filter = element<HTMLInputElement>('watch-filter').value.trim() || '#';
+  if (filter === watching) return;
+  client.unsubscribe(watching);
+  watching = filter;
+  client.subscribe(filter, { qos: 0 });
+});
+
+const pause = element<HTMLButtonElement>('pause');
+pause.addEventListener('click', () => {
+  paused = !paused;
+  setText(pause, paused ? 'Resume' : 'Pause');
+});
+
+// ---- $SYS charts ----
+
+interface Chart {
+  id: string;
+  series: Array<{ topic: string; data: Series }>;
+  unit: string;
+}
+
+const charts: Chart[] = [
+  {
+    id: 'chart-messages',
+    unit: 'msg/s',
+    series: [
+      { topic: 'broker/publish/messages/received', data: new RateSeries() },
+      { topic: 'broker/publish/messages/sent', data: new RateSeries() },
+    ],
+  },
+  {
+    id: 'chart-bytes',
+    unit: 'B/s',
+    series: [
+      { topic: 'broker/bytes/received', data: new RateSeries() },
+      { topic: 'broker/bytes/sent', data: new RateSeries() },
+    ],
+  },
+  { id: 'chart-clients', unit: 'clients', series: [{ topic: 'broker/clients/connected', data: new GaugeSeries() }] },
+];
+
+const sys = new Map<string, string>();
+let sampleTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** $SYS sends only what changed, a burst per refresh: one sample per burst. */
+function sysValue(id: string, payload: Uint8Array): void {
+  sys.set(id, new TextDecoder().decode(payload));
+  sampleTimer ??= setTimeout(sample, 200);
+}
+
+function sample(): void {
+  sampleTimer = undefined;
+  const now = Date.now();
+  for (const chart of charts) {
+    for (const { topic, data } of chart.series) {
+      const value = Number(sys.get(topic));
+      if (Number.isFinite(value)) data.push(now, value);
+    }
+    drawChart(chart);
+  }
+  const figure = (id: string) => sys.get(id) ?? '–';
+  setText(element('sys-version'), figure('broker/version'));
+  setText(element('sys-uptime'), figure('broker/uptime'));
+  setText(element('sys-clients'), figure('broker/clients/connected'));
+  setText(element('sys-retained'), figure('broker/retained messages/count'));
+  setText(element('sys-tables'), figure('broker/tables/count'));
+  setText(element('sys-subscriptions'), figure('broker/subscriptions/count'));
+}
+
+function drawChart(chart: Chart): void {
+  const svg = element(chart.id);
+  const [, , width, height] = svg.getAttribute('viewBox')!.split(' ').map(Number);
+  // Both lines of a chart against the larger maximum, with some room above it.
+  const top = 1.15 * Math.max(...chart.series.flatMap(({ data }) => data.points.map((p) => p.v)), 1);
+  const now = Date.now();
+  const first = Math.min(...chart.series.map(({ data }) => data.points[0]?.t ?? now));
+  const box = { width: width!, height: height!, span: Math.min(CHART_SPAN_MS, Math.max(MIN_SPAN_MS, now - first)), end: now, top };
+  const lines = svg.querySelectorAll('polyline');
+  chart.series.forEach(({ data }, i) => lines[i]?.setAttribute('points', polylinePoints(data.points, box)));
+  const label = chart.series.map(({ data }) => (data.latest === undefined ? '–' : shortNumber(data.latest))).join(' / ');
+  setText(element(`${chart.id}-value`), `${label} ${chart.unit}`);
+}
+
+// ---- topic tree ----
+
+const treeElement = element('tree');
+
+/** A row element with fixed parts; rows are reused by position so a click never lands on a replaced element. */
+function treeRow(): HTMLElement {
+  const row = make('div', 'row');
+  row.append(make('span', 'twisty'), make('span', 'name'), make('span', 'rate'), make('span', 'count'), make('span', 'preview'));
+  return row;
+}
+
+function drawTree(): void {
+  const now = Date.now();
+  // Rates decay while nothing arrives: redraw once a second regardless.
+  if (tree.version === drawnVersion && now - lastFullDraw < 1000) return;
+  drawnVersion = tree.version;
+  lastFullDraw = now;
+  const rows = visibleRows(tree, expanded, (topic) => perLevel.get(topic) ?? PER_LEVEL);
+  while (treeElement.children.length < rows.length) treeElement.append(treeRow());
+  while (treeElement.children.length > rows.length) treeElement.lastElementChild!.remove();
+  rows.forEach(({ node, depth, hidden }, i) => {
+    const row = treeElement.children[i] as HTMLElement;
+    const [twisty, name, rate, count, preview] = Array.from(row.children);
+    row.style.paddingLeft = `${depth * 16 + 4}px`;
+    if (hidden !== undefined) {
+      row.dataset.topic = '';
+      row.dataset.more = node.topic;
+      row.className = 'row more';
+      setText(twisty!, '');
+      setText(name!, `… ${hidden} more`);
+      for (const part of [rate!, count!, preview!]) setText(part, '');
+      return;
+    }
+    row.dataset.topic = node.topic;
+    delete row.dataset.more;
+    row.className = 'row' + (node.topic === selected ? ' selected' : '');
+    setText(twisty!, node.children.size === 0 ? '' : expanded.has(node.topic) ? '▾' : '▸');
+    setText(name!, node.name === '' ? '(empty)' : node.name);
+    setText(rate!, `${node.rate(now).toFixed(1)}/s`);
+    const messages = `${node.total} ${node.total === 1 ? 'msg' : 'msgs'}`;
+    setText(count!, node.children.size > 0 ? `${node.topics} ${node.topics === 1 ? 'topic' : 'topics'}, ${messages}` : messages);
+    setText(preview!, node.last ? previewPayload(node.last.payload) : '');
+  });
+  setText(element('topic-count'), `${tree.size} ${tree.size === 1 ? 'topic' : 'topics'}`);
+}
+
+treeElement.addEventListener('click', (event) => {
+  const row = (event.target as HTMLElement).closest<HTMLElement>('.row');
+  if (!row) return;
+  if (row.dataset.more !== undefined) {
+    const parent = row.dataset.more;
+    perLevel.set(parent, (perLevel.get(parent) ?? PER_LEVEL) + PER_LEVEL);
+  } else {
+    const topic = row.dataset.topic!;
+    const node = tree.find(topic);
+    // A click opens a node; only its arrow closes it again.
+    if (node && node.children.size > 0) {
+      if (!expanded.has(topic)) expanded.add(topic);
+      else if ((event.target as HTMLElement).classList.contains('twisty')) expanded.delete(topic);
+    }
+    select(topic);
+  }
+  drawnVersion = -1;
+  drawTree();
+});
+
+// ---- the selected topic ----
+
+function select(topic: string): void {
+  if (selected !== topic) {
+    selected = topic;
+    detailShown = null;
+    element<HTMLInputElement>('publish-topic').value ||= topic;
+    void loadRetained(topic);
+    void loadHistory(topic);
+  }
+  drawDetail();
+}
+
+function payloadBlock(bytes: Uint8Array): HTMLElement {
+  const view = viewPayload(bytes);
+  const block = make('div', 'payload');
+  block.append(make('span', `kind ${view.kind}`, view.kind + (view.omitted ? `, ${view.omitted} bytes more` : '')), make('pre', undefined, view.text));
+  return block;
+}
+
+function drawDetail(): void {
+  if (selected === null) return;
+  const node: TopicNode | undefined = tree.find(selected);
+  setText(element('detail-topic'), selected);
+  const meta = node ? `${node.messages} messages here, ${node.total} at or below · ${node.rate(Date.now()).toFixed(2)}/s` : '';
+  setText(element('detail-meta'), meta);
+  if (detailShown?.topic === selected && detailShown.messages === (node?.messages ?? 0)) return;
+  detailShown = { topic: selected, messages: node?.messages ?? 0 };
+  const last = element('detail-last');
+  last.replaceChildren();
+  if (node?.last) {
+    last.append(make('div', 'when', `${time(node.last.at)} · QoS ${node.last.qos}${node.last.retain ? ' · retained' : ''} · ${node.last.payload.length} bytes`), payloadBlock(node.last.payload));
+  } else {
+    last.append(make('div', 'when', 'no message on this exact topic since the page opened'));
+  }
+}
+
+async function getJson(url: string): Promise<unknown> {
+  const response = await fetch(url, { headers: { accept: 'application/json' } });
+  if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+function rowItem(row: MessageView): HTMLElement {
+  const item = make('div', 'message');
+  item.append(make('div', 'when', `${time(row.timestamp)} · ${row.topic} · QoS ${row.qos} · from ${row.clientId || '–'}`), payloadBlock(fromBase64(row.data)));
+  return item;
+}
+
+async function loadRetained(topic: string): Promise<void> {
+  const target = element('retained');
+  target.replaceChildren(make('div', 'when', 'loading…'));
+  try {
+    const answer = (await getJson(`${BASE}/api/retained?topic=${encodeURIComponent(topic)}`)) as RetainedView;
+    if (selected !== topic) return;
+    const rows = [...(answer.row ? [answer.row] : []), ...answer.children];
+    target.replaceChildren(...rows.map(rowItem));
+    if (rows.length === 0) target.replaceChildren(make('div', 'when', 'no retained message on this topic or one level below'));
+  } catch (error) {
+    target.replaceChildren(make('div', 'bad', `could not load: ${(error as Error).message}`));
+  }
+}
+
+async function loadHistory(topic: string): Promise<void> {
+  const target = element('history');
+  const limit = Math.max(1, Math.min(1000, Number(element<HTMLInputElement>('history-limit').value) || 20));
+  target.replaceChildren(make('div', 'when', 'loading…'));
+  try {
+    const rows = (await getJson(`${BASE}/api/history?topic=${encodeURIComponent(topic)}&limit=${limit}`)) as MessageView[];
+    if (selected !== topic) return;
+    target.replaceChildren(...rows.map(rowItem));
+    if (rows.length === 0) target.replaceChildren(make('div', 'when', 'no message of this topic in the history'));
+  } catch (error) {
+    target.replaceChildren(make('div', 'bad', `could not load: ${(error as Error).message}`));
+  }
+}
+
+element('history-reload').addEventListener('click', () => selected !== null && void loadHistory(selected));
+element('retained-reload').addEventListener('click', () => selected !== null && void loadRetained(selected));
+
+// ---- clients ----
+
+const PROTOCOLS: Record<number, string> = { 3: 'MQTT 3.1', 4: 'MQTT 3.1.1', 5: 'MQTT 5' };
+
+async function loadClients(): Promise<void> {
+  if (document.hidden) return;
+  try {
+    const list = (await getJson(`${BASE}/api/clients`)) as ClientList;
+    const body = element('clients-body');
+    body.replaceChildren(
+      ...list.clients.map((c) => {
+        const row = make('tr');
+        const subscriptions = make('td', undefined, String(c.subscriptions.length));
+        subscriptions.title = c.subscriptions.join('\n');
+        row.append(
+          make('td', 'mono', c.clientId),
+          make('td', undefined, c.username ?? '(anonymous)'),
+          make('td', undefined, PROTOCOLS[c.protocolVersion] ?? String(c.protocolVersion)),
+          subscriptions,
+          make('td', 'mono', c.subscriptions.slice(0, 3).join(', ') + (c.subscriptions.length > 3 ? ', …' : '')),
+          make('td', undefined, String(c.queued)),
+          make('td', undefined, String(c.inflight)),
+          make('td', undefined, String(c.thread)),
+          make('td', undefined, time(c.connectedAt)),
+        );
+        return row;
+      }),
+    );
+    setText(element('clients-count'), list.total > list.clients.length ? `${list.clients.length} of ${list.total}` : `${list.total}`);
+  } catch (error) {
+    setText(element('clients-count'), `could not load: ${(error as Error).message}`);
+  }
+}
+
+// ---- publish ----
+
+/** `de ad be ef` or `deadbeef` -> bytes; null if it is not hex. */
+function parseHex(text: string): Uint8Array | null {
+  const digits = text.replace(/\s+/g, '');
+  if (!/^([0-9a-fA-F]{2})*$/.test(digits)) return null;
+  return Uint8Array.from(digits.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+}
+
+element<HTMLFormElement>('publish-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const result = element('publish-result');
+  const topic = element<HTMLInputElement>('publish-topic').value;
+  const text = element<HTMLTextAreaElement>('publish-payload').value;
+  const asHex = element<HTMLSelectElement>('publish-format').value === 'hex';
+  const payload = asHex ? parseHex(text) : text;
+  if (payload === null) {
+    setText(result, 'the payload is not hex (pairs of 0-9, a-f)');
+    result.className = 'bad';
+    return;
+  }
+  const qos = Number(element<HTMLSelectElement>('publish-qos').value) as 0 | 1 | 2;
+  const retain = element<HTMLInputElement>('publish-retain').checked;
+  client.publish(topic, payload, { qos, retain }, (error) => {
+    setText(result, error ? `refused: ${error.message}` : `published to ${topic} at ${time(Date.now())}`);
+    result.className = error ? 'bad' : 'ok';
+  });
+});
+
+// ---- timers ----
+
+setInterval(() => {
+  drawTree();
+  drawDetail();
+}, DRAW_MS);
+setInterval(() => void loadClients(), CLIENTS_MS);
+void loadClients();

@@ -1,0 +1,196 @@
+/// <reference lib="dom" />
+// The web console in a real headless browser (Debian's chromium, driven by puppeteer-core) against
+// a real HarperDB with $SYS every second. The page signs in with HTTP Basic auth, as a browser
+// elsewhere than localhost would (local clients are not authorized here). The DOM types are for the
+// callbacks of waitForFunction and $eval, which run in the page.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HarperInstance, PROJECT_DIR } from '../../src/cli/instance.js';
+import { closeAll, connect, publish, record, subscribe, unique, waitFor } from '../helpers/mqtt.js';
+
+afterEach(closeAll);
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = join(PROJECT_DIR, 'artifacts');
+
+// Local clients unauthorized, so the page must sign in as any remote browser would. The install
+// writes authorizeLocal: false into the config; at run time HarperDB reads the same variable as a
+// string, where 'false' would be truthy, so it is '' then. Ready on HTTP: the start-up probe's
+// anonymous MQTT connection is refused. Metrics are open to anyone here (metricsAnonymous), the
+// console is not.
+let harper: HarperInstance | undefined;
+const instance = () => harper!;
+beforeAll(async () => {
+  harper = await HarperInstance.create({ threads: 2, env: { MQTT_BRIDGE_SYS_INTERVAL: '1', MQTT_BRIDGE_METRICS_ANONYMOUS: 'true', AUTHENTICATION_AUTHORIZELOCAL: 'false' } });
+  await harper.start({ AUTHENTICATION_AUTHORIZELOCAL: '' }, [], 'http');
+}, 180_000);
+afterAll(async () => {
+  await harper?.destroy();
+});
+
+describe('web console', () => {
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  const errors: string[] = [];
+
+  const mqttClient = (clientId = unique('console-test')): Promise<MqttClient> => {
+    const { ports, adminUser, adminPassword } = instance().info;
+    return connect({ port: ports.mqtt, clientId, username: adminUser, password: adminPassword });
+  };
+  const text = (selector: string) => page.$eval(selector, (found) => found.textContent ?? '');
+
+  beforeAll(async () => {
+    const { ports, adminUser, adminPassword } = instance().info;
+    base = `http://127.0.0.1:${ports.http}`;
+    // Both threads have started their services once an authenticated client gets in.
+    await waitFor(() => mqttClient().then((client) => client.endAsync().then(() => true), () => false), 'an MQTT connection with credentials', 30_000);
+    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    page = await browser.newPage();
+    await page.setViewport({ width: 1400, height: 1000 });
+    page.on('pageerror', (error) => errors.push(String(error)));
+    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    await page.authenticate({ username: adminUser, password: adminPassword });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('refuses the page without credentials', async () => {
+    const response = await fetch(`${base}/mqtt-console/`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Basic');
+    expect((await fetch(`${base}/mqtt-console/api/clients`)).status).toBe(401);
+    expect((await fetch(`${base}/mqtt-console/app.js`)).status).toBe(401);
+  });
+
+  it('serves /metrics without credentials when metricsAnonymous is on', async () => {
+    const response = await fetch(`${base}/metrics`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('# TYPE mqtt_publish_received_total counter\n');
+  });
+
+  it('loads, connects over MQTT/WebSocket and shows a topic published now within a second', async () => {
+    const response = await page.goto(`${base}/mqtt-console/`);
+    expect(response?.status()).toBe(200);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'connected', { timeout: 10_000 });
+    const publisher = await mqttClient();
+    const prefix = unique('console');
+    const sentAt = Date.now();
+    await publish(publisher, `${prefix}/room/temp`, '{"c":21.5,"ok":true}', { qos: 1 });
+    await page.waitForSelector(`#tree .row[data-topic="${prefix}"]`, { timeout: 1000 });
+    expect(Date.now() - sentAt).toBeLessThan(1000);
+
+    // Open the levels and select the topic: the last payload is shown as pretty JSON.
+    await page.click(`#tree .row[data-topic="${prefix}"]`);
+    await page.waitForSelector(`#tree .row[data-topic="${prefix}/room"]`);
+    await page.click(`#tree .row[data-topic="${prefix}/room"]`);
+    await page.waitForSelector(`#tree .row[data-topic="${prefix}/room/temp"]`);
+    await page.click(`#tree .row[data-topic="${prefix}/room/temp"]`);
+    await page.waitForFunction(() => document.querySelector('#detail-last pre') !== null);
+    expect(await text('#detail-topic')).toBe(`${prefix}/room/temp`);
+    expect(await text('#detail-last pre')).toBe('{\n  "c": 21.5,\n  "ok": true\n}');
+    expect(await text('#detail-last .kind')).toBe('json');
+
+    // A binary payload shows as hex.
+    await publish(publisher, `${prefix}/room/temp`, Buffer.from([0xde, 0xad, 0x00, 0xff]), { qos: 1 });
+    await page.waitForFunction(() => document.querySelector('#detail-last .kind')?.textContent === 'binary', { timeout: 2000 });
+    expect(await text('#detail-last pre')).toBe('00000000  de ad 00 ff                                       |....|');
+
+    // The history holds both messages, newest first.
+    await page.click('#history-reload');
+    await page.waitForFunction(() => document.querySelectorAll('#history .message').length === 2, { timeout: 5000 });
+    expect(await page.$$eval('#history .message pre', (blocks) => blocks.map((block) => block.textContent))).toEqual([
+      '00000000  de ad 00 ff                                       |....|',
+      '{\n  "c": 21.5,\n  "ok": true\n}',
+    ]);
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps up with 10,000 topics under one level, drawing a page of them at a time', async () => {
+    const publisher = await mqttClient();
+    const prefix = unique('fleet');
+    for (let i = 0; i < 10_000; i += 200) {
+      // In chunks, so the page's QoS 0 queue (maxQueued) never overflows.
+      await Promise.all(Array.from({ length: 200 }, (_, j) => publish(publisher, `${prefix}/truck${String(i + j).padStart(5, '0')}`, `{"n":${i + j}}`, { qos: 1 })));
+    }
+    const count = `#tree .row[data-topic="${prefix}"] .count`;
+    await page.waitForFunction((selector) => document.querySelector(selector)?.textContent === '10000 topics, 10000 msgs', { timeout: 10_000 }, count);
+    const clickedAt = Date.now();
+    await page.click(`#tree .row[data-topic="${prefix}"]`);
+    await page.waitForSelector(`#tree .row[data-topic="${prefix}/truck00099"]`, { timeout: 1000 });
+    expect(Date.now() - clickedAt).toBeLessThan(1000);
+    const rows = await page.$$eval('#tree .row', (found, parent) => found.filter((row) => (row as HTMLElement).dataset.topic?.startsWith(`${parent}/`)).length, prefix);
+    expect(rows).toBe(100);
+    expect(await text(`#tree .row.more[data-more="${prefix}"] .name`)).toBe('… 9900 more');
+    await page.click(`#tree .row[data-topic="${prefix}"] .twisty`); // closed again for the screenshot
+  }, 60_000);
+
+  it('moves the message chart as traffic flows', async () => {
+    const points = () => page.$eval('#chart-messages polyline.in', (line) => line.getAttribute('points') ?? '');
+    await page.waitForFunction(() => (document.querySelector('#chart-messages polyline.in')?.getAttribute('points') ?? '').includes(','), { timeout: 5000 });
+    const before = await points();
+    const publisher = await mqttClient();
+    const topic = `${unique('chart')}/load`;
+    for (let i = 0; i < 50; i++) await publish(publisher, topic, `m${i}`, { qos: 1 });
+    await page.waitForFunction((old) => document.querySelector('#chart-messages polyline.in')?.getAttribute('points') !== old, { timeout: 5000 }, before);
+    // The newest point shows the burst: the label reads a rate above zero.
+    await page.waitForFunction(() => /^[1-9]/.test(document.getElementById('chart-messages-value')?.textContent ?? ''), { timeout: 5000 });
+  });
+
+  it('lists the connected clients of both threads with user, protocol and subscriptions', async () => {
+    const watcher = await mqttClient(unique('watcher'));
+    await subscribe(watcher, ['a/#', 'b/+/c']);
+    const id = (watcher.options.clientId as string);
+    await page.waitForFunction((clientId) => Array.from(document.querySelectorAll('#clients-body tr')).some((row) => row.firstElementChild?.textContent === clientId), { timeout: 10_000 }, id);
+    const row = await page.$$eval('#clients-body tr', (rows, clientId) => rows.map((r) => Array.from(r.children, (cell) => cell.textContent)).find((cells) => cells[0] === clientId), id);
+    expect(row!.slice(0, 7)).toEqual([id, instance().info.adminUser, 'MQTT 3.1.1', '2', 'a/#, b/+/c', '0', '0']);
+    // The page's own connection is listed too.
+    const ids = await page.$$eval('#clients-body tr td:first-child', (cells) => cells.map((cell) => cell.textContent));
+    expect(ids.some((clientId) => clientId?.startsWith('mqtt-console-'))).toBe(true);
+  });
+
+  it('publishes a test message from the form, byte for byte', async () => {
+    const subscriber = await mqttClient();
+    const received = record(subscriber);
+    const root = unique('from-console');
+    const topic = `${root}/cmd`;
+    await subscribe(subscriber, topic, { qos: 1 });
+    await page.$eval('#publish-topic', (input) => ((input as HTMLInputElement).value = ''));
+    await page.type('#publish-topic', topic);
+    await page.$eval('#publish-payload', (input) => ((input as HTMLTextAreaElement).value = ''));
+    await page.type('#publish-payload', 'héllo ✓');
+    await page.click('#publish-button');
+    await waitFor(() => received.length === 1, 'the message from the console');
+    expect(received[0]!.payload).toEqual(Buffer.from('héllo ✓', 'utf8'));
+    expect(received[0]!.qos).toBe(1);
+    expect(await text('#publish-result')).toMatch(new RegExp(`^published to ${topic} at `));
+
+    // Hex bytes too.
+    await page.select('#publish-format', 'hex');
+    await page.$eval('#publish-payload', (input) => ((input as HTMLTextAreaElement).value = '00 01 fe ff'));
+    await page.click('#publish-button');
+    await waitFor(() => received.length === 2, 'the binary message');
+    expect(received[1]!.payload).toEqual(Buffer.from([0x00, 0x01, 0xfe, 0xff]));
+
+    // The page saw its own messages: the topic shows both, newest first, in the history.
+    await page.waitForSelector(`#tree .row[data-topic="${root}"]`);
+    await page.click(`#tree .row[data-topic="${root}"]`);
+    await page.waitForSelector(`#tree .row[data-topic="${topic}"]`);
+    await page.click(`#tree .row[data-topic="${topic}"]`);
+    await page.waitForFunction(() => document.querySelectorAll('#history .message').length === 2, { timeout: 5000 });
+    expect(await page.$$eval('#history .message pre', (blocks) => blocks.map((block) => block.textContent))).toEqual([
+      '00000000  00 01 fe ff                                       |....|',
+      'héllo ✓',
+    ]);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'console.png'), fullPage: true });
+    if (process.env.UPDATE_DOCS_SCREENSHOT) copyFileSync(join(ARTIFACTS, 'console.png'), join(PROJECT_DIR, 'docs', 'console.png'));
+    expect(errors).toEqual([]);
+  });
+});

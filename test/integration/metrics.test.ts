@@ -1,0 +1,155 @@
+// GET /metrics on the shared HarperDB (two worker threads): the Prometheus output parses, and the
+// figures move by exactly the traffic of a publisher and a subscriber on different threads.
+import type { Socket } from 'node:net';
+import type { MqttClient } from 'mqtt';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeAll, connectOnThread, harper, httpBase, publish, sleep, subscribe, unique, waitFor } from '../helpers/mqtt.js';
+
+afterEach(closeAll);
+
+const basic = (user: string, password: string) => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+
+/** What Prometheus 2.x/3.x sends with a scrape. */
+const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+async function scrape(authorization?: string): Promise<{ status: number; contentType: string | null; text: string }> {
+  const headers: Record<string, string> = { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' };
+  if (authorization) headers.authorization = authorization;
+  const response = await fetch(`${httpBase()}/metrics`, { headers });
+  return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
+}
+
+type Figures = Record<string, number>;
+
+async function figures(): Promise<Figures> {
+  const { status, text } = await scrape();
+  expect(status).toBe(200);
+  const result: Figures = {};
+  for (const family of parsePrometheusTextFormat(text)) {
+    expect(family.metrics.length).toBe(1);
+    result[family.name] = Number(family.metrics[0]!.value);
+  }
+  return result;
+}
+
+/** Scrapes until every named metric has its expected value (history rows are written behind), then compares them all. */
+async function expectMetrics(expected: () => Figures): Promise<void> {
+  let actual: Figures = {};
+  for (let tries = 0; tries < 50; tries++) {
+    const now = await figures();
+    actual = Object.fromEntries(Object.keys(expected()).map((name) => [name, now[name]!]));
+    if (Object.entries(expected()).every(([name, value]) => actual[name] === value)) break;
+    await sleep(100);
+  }
+  expect(actual).toEqual(expected());
+}
+
+/** What a client put on and took off the wire since `watch`. */
+function watch(client: MqttClient) {
+  const socket = client.stream as unknown as Socket;
+  const start = { written: socket.bytesWritten, read: socket.bytesRead };
+  const wire = { packetsSent: 0, packetsReceived: 0 };
+  client.on('packetsend', () => wire.packetsSent++);
+  client.on('packetreceive', () => wire.packetsReceived++);
+  return {
+    get packetsSent() {
+      return wire.packetsSent;
+    },
+    get packetsReceived() {
+      return wire.packetsReceived;
+    },
+    get bytesSent() {
+      return socket.bytesWritten - start.written;
+    },
+    get bytesReceived() {
+      return socket.bytesRead - start.read;
+    },
+  };
+}
+
+describe('GET /metrics', () => {
+  it('answers in the Prometheus text format with HELP and TYPE for every metric', async () => {
+    const { status, contentType, text } = await scrape();
+    expect(status).toBe(200);
+    expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const families = new Map(parsePrometheusTextFormat(text).map((family) => [family.name, family]));
+    expect(families.get('mqtt_messages_received_total')).toMatchObject({ type: 'COUNTER', help: 'MQTT packets of any type received from clients.' });
+    expect(families.get('mqtt_clients_connected')).toMatchObject({ type: 'GAUGE', help: 'MQTT clients connected now.' });
+    expect(families.get('mqtt_info')!.metrics[0]!.labels!.version).toMatch(/^harper-mqtt-bridge \d+\.\d+\.\d+ on HarperDB 4\.7\.29$/);
+    expect(Number(families.get('mqtt_uptime_seconds')!.metrics[0]!.value)).toBeGreaterThan(0);
+    expect(families.has('mqtt_history_rows')).toBe(true);
+  });
+
+  it('moves every figure by exactly the traffic of a publisher and a subscriber on two threads', async () => {
+    const publisher = await connectOnThread(0);
+    const subscriber = await connectOnThread(1);
+    const prefix = unique('metrics');
+    await subscribe(subscriber, `${prefix}/#`);
+    await sleep(300); // probe connections of connectOnThread are closed and counted
+    const before = await figures();
+    expect(before.mqtt_clients_connected).toBeGreaterThanOrEqual(2);
+    const wires = [watch(publisher), watch(subscriber)];
+    const received: Buffer[] = [];
+    subscriber.on('message', (_topic, payload) => received.push(payload));
+
+    // Payloads of known sizes, QoS 1 (so each is accepted when its PUBACK arrives); the last one retained on a new prefix.
+    await publish(publisher, `${prefix}/a`, Buffer.alloc(10, 0x61), { qos: 1 });
+    await publish(publisher, `${prefix}/b`, Buffer.alloc(200, 0x62), { qos: 1 });
+    await publish(publisher, `${prefix}/r`, Buffer.alloc(3000, 0x63), { qos: 1, retain: true });
+    await waitFor(() => received.length === 3, 'the three messages at the subscriber');
+
+    const sum = (key: keyof (typeof wires)[number]) => wires.reduce((total, wire) => total + wire[key], 0);
+    await expectMetrics(() => ({
+      mqtt_publish_received_total: before.mqtt_publish_received_total! + 3,
+      mqtt_publish_bytes_received_total: before.mqtt_publish_bytes_received_total! + 3210,
+      mqtt_publish_sent_total: before.mqtt_publish_sent_total! + 3,
+      mqtt_publish_bytes_sent_total: before.mqtt_publish_bytes_sent_total! + 3210,
+      mqtt_publish_dropped_total: before.mqtt_publish_dropped_total!,
+      mqtt_messages_received_total: before.mqtt_messages_received_total! + sum('packetsSent'),
+      mqtt_messages_sent_total: before.mqtt_messages_sent_total! + sum('packetsReceived'),
+      mqtt_bytes_received_total: before.mqtt_bytes_received_total! + sum('bytesSent'),
+      mqtt_bytes_sent_total: before.mqtt_bytes_sent_total! + sum('bytesReceived'),
+      mqtt_clients_connected: before.mqtt_clients_connected!,
+      mqtt_subscriptions: before.mqtt_subscriptions!,
+      mqtt_retained_messages: before.mqtt_retained_messages! + 1,
+      mqtt_topic_tables: before.mqtt_topic_tables! + 1,
+      mqtt_topic_tables_created_total: before.mqtt_topic_tables_created_total! + 1,
+      mqtt_history_rows: before.mqtt_history_rows! + 3,
+    }));
+    expect(sum('packetsSent')).toBe(3); // three PUBLISH; the PUBACKs came back
+    expect(sum('bytesReceived')).toBeGreaterThan(3210); // the deliveries did arrive
+
+    await publisher.endAsync();
+    await subscriber.endAsync();
+    await expectMetrics(() => ({
+      mqtt_clients_connected: before.mqtt_clients_connected! - 2,
+      mqtt_subscriptions: before.mqtt_subscriptions! - 1,
+      mqtt_messages_received_total: before.mqtt_messages_received_total! + sum('packetsSent'),
+      mqtt_bytes_received_total: before.mqtt_bytes_received_total! + sum('bytesSent'),
+    }));
+  });
+
+  it('is for super users: other users get 403, wrong credentials 401', async () => {
+    const { ports, adminUser, adminPassword } = harper();
+    const operation = async (body: object) => {
+      const response = await fetch(`http://127.0.0.1:${ports.operations}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basic(adminUser, adminPassword) },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, await response.text()).toBe(200);
+    };
+    const name = unique('viewer').replace('-', '_');
+    await operation({ operation: 'add_role', role: `${name}_role`, permission: { super_user: false } });
+    await operation({ operation: 'add_user', role: `${name}_role`, username: name, password: 'pw', active: true });
+
+    const admin = await scrape(basic(adminUser, adminPassword));
+    expect(admin.status).toBe(200);
+    expect(admin.text).toContain('# TYPE mqtt_clients_connected gauge\n');
+    const viewer = await scrape(basic(name, 'pw'));
+    expect(viewer.status).toBe(403);
+    expect(viewer.text).not.toContain('mqtt_');
+    expect((await scrape(basic(name, 'wrong'))).status).toBe(401);
+  });
+});
