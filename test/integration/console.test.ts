@@ -16,16 +16,13 @@ afterEach(closeAll);
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(PROJECT_DIR, 'artifacts');
 
-// Local clients unauthorized, so the page must sign in as any remote browser would. The install
-// writes authorizeLocal: false into the config; at run time HarperDB reads the same variable as a
-// string, where 'false' would be truthy, so it is '' then. Ready on HTTP: the start-up probe's
-// anonymous MQTT connection is refused. Metrics are open to anyone here (metricsAnonymous), the
-// console is not.
+// Local clients unauthorized (authentication.authorizeLocal: false), so the page must sign in as
+// any remote browser would. Metrics are open to anyone here (metricsAnonymous), the console is not.
 let harper: HarperInstance | undefined;
 const instance = () => harper!;
 beforeAll(async () => {
-  harper = await HarperInstance.create({ threads: 2, env: { MQTT_BRIDGE_SYS_INTERVAL: '1', MQTT_BRIDGE_METRICS_ANONYMOUS: 'true', AUTHENTICATION_AUTHORIZELOCAL: 'false' } });
-  await harper.start({ AUTHENTICATION_AUTHORIZELOCAL: '' }, [], 'http');
+  harper = await HarperInstance.create({ threads: 2, authorizeLocal: false, env: { MQTT_BRIDGE_SYS_INTERVAL: '1', MQTT_BRIDGE_METRICS_ANONYMOUS: 'true' } });
+  await harper.start();
 }, 180_000);
 afterAll(async () => {
   await harper?.destroy();
