@@ -107,10 +107,18 @@ export async function devices(instance: HarperInstance, rounds: number, messages
   const device = logins[0]!;
   const devicePrefix = `fleet/${device.username}`;
   for (let round_ = 0; round_ < rounds; round_++) {
-    connects.admin.push(await connectRate(ports.mqtt, [admin], 3));
-    connects.device.push(await connectRate(ports.mqtt, warm, 3));
-    publishes.admin.push(await publishRate(ports.mqtt, admin, `bench/admin${round_}`, messages));
-    publishes.device.push(await publishRate(ports.mqtt, device, `${devicePrefix}/r${round_}`, messages));
+    // Alternate which goes first, so drift on a shared machine hits both alike.
+    const pairs: Array<[() => Promise<void>, () => Promise<void>]> = [
+      [async () => void connects.admin.push(await connectRate(ports.mqtt, [admin], 3)), async () => void connects.device.push(await connectRate(ports.mqtt, warm, 3))],
+      [
+        async () => void publishes.admin.push(await publishRate(ports.mqtt, admin, `bench/admin${round_}`, messages)),
+        async () => void publishes.device.push(await publishRate(ports.mqtt, device, `${devicePrefix}/r${round_}`, messages)),
+      ],
+    ];
+    for (const [first, second] of pairs) {
+      if (round_ % 2) await second(), await first();
+      else await first(), await second();
+    }
     ingest.single.push(await ingestRate(base, device, `${devicePrefix}/i${round_}`, Math.min(messages, 3000), 1));
     ingest.batch100.push(await ingestRate(base, device, `${devicePrefix}/b${round_}`, messages, 100));
     log(`devices round ${round_ + 1}: ${JSON.stringify({ connects, publishes, ingest })}`);
