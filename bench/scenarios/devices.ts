@@ -115,10 +115,7 @@ export async function devices(instance: HarperInstance, rounds: number, messages
         async () => void publishes.device.push(await publishRate(ports.mqtt, device, `${devicePrefix}/r${round_}`, messages)),
       ],
     ];
-    for (const [first, second] of pairs) {
-      if (round_ % 2) await second(), await first();
-      else await first(), await second();
-    }
+    for (const [first, second] of pairs) for (const step of round_ % 2 ? [second, first] : [first, second]) await step();
     ingest.single.push(await ingestRate(base, device, `${devicePrefix}/i${round_}`, Math.min(messages, 3000), 1));
     ingest.batch100.push(await ingestRate(base, device, `${devicePrefix}/b${round_}`, messages, 100));
     log(`devices round ${round_ + 1}: ${JSON.stringify({ connects, publishes, ingest })}`);
