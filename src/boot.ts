@@ -24,6 +24,7 @@ import { registerRulesApi } from './rules/rulesApi.js';
 import { RuleStore } from './rules/ruleStore.js';
 import { CreationBudgets } from './tables/creationBudget.js';
 import { TopicRegistry } from './tables/registry.js';
+import { startSources } from './sources/start.js';
 
 /** How often creation budgets that refilled are forgotten. */
 const BUDGET_SWEEP_MS = 60_000;
@@ -73,6 +74,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
     },
   );
   await publishOrphanWills(wills, publisher);
+  await startSources(config, publisher);
   // One thread writes $SYS for the whole process.
   if (workerIndex === 0) {
     if (config.sysInterval > 0) {
