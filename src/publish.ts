@@ -94,7 +94,7 @@ export class Publisher {
       await this.retained.write(place, message);
       return this.bus.publish(message, true, options.commitWith);
     }
-    const routed = this.bus.publish(message, durable);
+    const routed = this.bus.publish(message, durable, options.commitWith);
     if (place) await Promise.all([this.retained.write(place, message), routed]);
     else await routed;
   }

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { ownInstance } from '../helpers/instance.js';
-import { closeAll, connect, quietPeriod, record, subscribe, unique, waitFor, type Received } from '../helpers/mqtt.js';
+import { closeAll, connect, quietPeriod, record, sleep, subscribe, unique, waitFor, type Received } from '../helpers/mqtt.js';
 import { operation } from '../helpers/operations.js';
 
 afterEach(closeAll);
@@ -51,5 +51,127 @@ describe('sources', () => {
       [`data/TableA/${monitor}`, { id: `${monitor}-1`, MonitorId: monitor, Value: 13, Status: 'ok' }, 'delete', 'TableA'],
     ]);
     expect(received.map((m) => m.qos)).toEqual([1, 1, 1]);
+  });
+
+  it('publishes only rows the filter passes, with the mapped fields', async () => {
+    const monitor = unique('H');
+    const { received } = await watch(`alerts/${monitor}`);
+    await op({ operation: 'insert', database: 'data', table: 'TableA', records: [
+      { id: `${monitor}-cool`, MonitorId: monitor, Value: 20 },
+      { id: `${monitor}-hot`, MonitorId: monitor, Value: 41.5 },
+    ] });
+    await op({ operation: 'update', database: 'data', table: 'TableA', records: [{ id: `${monitor}-cool`, MonitorId: monitor, Value: 55 }] });
+    await waitFor(() => received.length === 2, 'two alerts');
+    await quietPeriod();
+    expect(received.map((m) => JSON.parse(text(m)))).toEqual([
+      { monitor, value: 41.5 },
+      { monitor, value: 55 },
+    ]);
+  });
+
+  it('publishes one message per transaction in batch mode, with old and new rows', async () => {
+    const { received } = await watch('erp/Orders/batch');
+    const a = unique('o');
+    const b = unique('o');
+    await op({ operation: 'insert', database: 'data', table: 'Orders', records: [{ id: a, status: 'new', amount: 1 }, { id: b, status: 'new', amount: 2 }] });
+    await op({ operation: 'update', database: 'data', table: 'Orders', records: [{ id: a, status: 'paid', amount: 1 }] });
+    await op({ operation: 'delete', database: 'data', table: 'Orders', ids: [b] });
+    await waitFor(() => received.length === 3, 'three batch messages');
+    await quietPeriod();
+    expect(received.map((m) => JSON.parse(text(m)))).toEqual([
+      { data: [{ op: 'insert', new: { id: a, state: 'new' } }, { op: 'insert', new: { id: b, state: 'new' } }] },
+      { data: [{ op: 'update', old: { id: a, state: 'new' }, new: { id: a, state: 'paid' } }] },
+      { data: [{ op: 'delete', old: { id: b, state: 'new' } }] },
+    ]);
+    expect(received.map((m) => props(m).rows)).toEqual(['2', '1', '1']);
+  });
+
+  it('refuses bad entries with a message naming them, and runs the others', async () => {
+    const { status, body } = await json('/mqtt_sources/');
+    expect(status).toBe(200);
+    const byName = Object.fromEntries((body as any[]).map((s) => [s.name, s]));
+    expect(byName['bad-template']).toEqual({ name: 'bad-template', origin: 'config', state: 'refused', error: 'MQTT_BRIDGE_SOURCES: sources[4] (bad-template): topic "x/{nope": "{" at 2 is not closed' });
+    expect(byName['bad-qos']).toEqual({ name: 'bad-qos', origin: 'config', state: 'refused', error: 'MQTT_BRIDGE_SOURCES: sources[5] (bad-qos): qos must be 0, 1 or 2, got 3' });
+    expect([byName['bad-field'].state, byName['bad-field'].error]).toEqual([
+      'refused',
+      'topic "data/{NoSuchField}": table data.TableA has no field "NoSuchField" (fields: id, MonitorId, Value, Status)',
+    ]);
+    expect(byName['late'].state).toBe('waiting for table');
+    expect(byName['TableA'].state).toBe('running');
+    expect(await post('/mqtt_sources/', { table: 'TableA', topic: 'x/{id}', mode: 'sometimes' })).toEqual({
+      status: 400,
+      body: 'HttpError: source (TableA): mode must be "event" (a message per row) or "batch" (a message per transaction), got "sometimes"',
+    });
+    expect(await post('/mqtt_sources/', { name: 'TableA', table: 'Orders', topic: 'x/{id}' })).toEqual({ status: 409, body: 'HttpError: source TableA is defined in config.yaml; change it there' });
+  });
+
+  it('adds and removes a source at runtime, and reports its status and what it sent', async () => {
+    const name = unique('rt');
+    const { received } = await watch(`rt/${name}/#`);
+    const added = await post('/mqtt_sources/', { name, table: 'Orders', topic: `rt/${name}/{id}/{op}`, fields: ['amount'], operations: ['insert', 'update'] });
+    expect([added.status, added.body.name, added.body.origin]).toEqual([200, name, 'runtime']);
+    await waitFor(async () => (await json(`/mqtt_sources/${name}`)).body.state === 'running', 'the source to run', 10_000);
+    const id = unique('o');
+    await op({ operation: 'insert', database: 'data', table: 'Orders', records: [{ id, status: 'new', amount: 7 }] });
+    await waitFor(() => received.length === 1, 'the runtime source message', 10_000);
+    expect([received[0]!.topic, text(received[0]!), received[0]!.qos]).toEqual([`rt/${name}/${id}/insert`, '{"amount":7}', 1]);
+    const status = (await json(`/mqtt_sources/${name}`)).body;
+    expect([status.published, status.skipped, status.caughtUp, status.lagMs, status.lastError]).toEqual([1, 0, true, 0, undefined]);
+    const sent = (await json(`/mqtt_sent/?table=Orders&id=${id}`)).body as any[];
+    const mine = sent.find((r) => r.source === name);
+    expect([mine.published, mine.op, mine.topic, mine.changeId]).toEqual([true, 'insert', `rt/${name}/${id}/insert`, props(received[0]!).changeId]);
+    expect(Date.parse(mine.publishedAt)).toBeGreaterThanOrEqual(Date.parse(mine.changedAt));
+
+    expect((await json(`/mqtt_sources/${name}`, { method: 'DELETE' })).status).toBe(200);
+    await waitFor(async () => (await json(`/mqtt_sources/${name}`)).status === 404, 'the source to go');
+    await sleep(1000);
+    await op({ operation: 'update', database: 'data', table: 'Orders', records: [{ id, status: 'paid', amount: 8 }] });
+    await quietPeriod();
+    expect(received.length).toBe(1);
+  });
+
+  it('starts a source whose table is created after start, from the table\'s first row', async () => {
+    const { received } = await watch('late/#');
+    await op({ operation: 'create_table', database: 'data', table: 'LateTable', primary_key: 'id' });
+    await op({ operation: 'insert', database: 'data', table: 'LateTable', records: [{ id: 'first', n: 1 }] });
+    await waitFor(() => received.length === 1, 'the first row of the new table', 10_000);
+    // The whole row as HarperDB keeps it, with the timestamps it adds to a table without a schema.
+    const [row] = await op({ operation: 'search_by_id', database: 'data', table: 'LateTable', ids: ['first'], get_attributes: ['*'] });
+    expect(Object.keys(row).sort()).toEqual(['__createdtime__', '__updatedtime__', 'id', 'n']);
+    expect([received[0]!.topic, JSON.parse(text(received[0]!))]).toEqual(['late/first/insert', row]);
+  });
+
+  it('publishes for scripts over REST, authorized like an MQTT publish', async () => {
+    const topic = `${unique('rest')}/cmd`;
+    const { received } = await watch(topic);
+    expect(await post('/mqtt_publish/', { topic, payload: { go: true }, qos: 1, properties: { userProperties: { by: 'script' } } })).toEqual({ status: 200, body: { published: topic } });
+    await waitFor(() => received.length === 1, 'the REST message');
+    expect([text(received[0]!), received[0]!.qos, props(received[0]!).by]).toEqual(['{"go":true}', 1, 'script']);
+    const bad = await fetch(`${http()}/mqtt_publish/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ topic: 'a/+/b', payload: 'x' }) });
+    expect(bad.status).toBe(400);
+    await op({ operation: 'add_role', role: 'reader_only', permission: { data: { tables: {} } } });
+    await op({ operation: 'add_user', username: 'limited', password: 'limited-pw', role: 'reader_only', active: true });
+    const denied = await fetch(`${http()}/mqtt_publish/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Basic ' + Buffer.from('limited:limited-pw').toString('base64') },
+      body: JSON.stringify({ topic, payload: 'not yours' }),
+    });
+    expect([denied.status, await denied.json()]).toEqual([403, `HttpError: not allowed to publish to ${topic}`]);
+  });
+
+  it('publishes from another component\'s code: one message, and a batch', async () => {
+    const prefix = unique('app');
+    const { received } = await watch(`${prefix}/#`);
+    expect((await post('/app_publish/', { topic: `${prefix}/hourly`, payload: { avg: 21.5, count: 60 }, qos: 1, retain: true })).status).toBe(200);
+    expect((await post('/app_publish/', { prefix: `${prefix}/sync`, batch: ['a', { topic: 'b', payload: { n: 2 } }] })).status).toBe(200);
+    await waitFor(() => received.length === 3, 'three messages from the app');
+    expect(received.map((m) => [m.topic, text(m), m.retain])).toEqual([
+      [`${prefix}/hourly`, '{"avg":21.5,"count":60}', false],
+      [`${prefix}/sync`, 'a', false],
+      [`${prefix}/sync/b`, '{"n":2}', false],
+    ]);
+    const late = await watch(`${prefix}/hourly`);
+    await waitFor(() => late.received.length === 1, 'the retained message');
+    expect(text(late.received[0]!)).toBe('{"avg":21.5,"count":60}');
   });
 });
