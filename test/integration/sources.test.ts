@@ -178,7 +178,7 @@ describe('sources', () => {
 
 describe('sources across kill -9 and restart', () => {
   const instance = ownInstance({ threads: 2, env: { MQTT_BRIDGE_SOURCES: JSON.stringify([{ name: 'crash', table: 'Crash', topic: 'crash/{id}', qos: 1 }]) } });
-  const op = (body: object) => operation(instance().info, body);
+  const op = <T = any>(body: object) => operation<T>(instance().info, body);
 
   /** Inserts rows r0..r{total-1}, 25 per transaction, retrying a batch while HarperDB is down. */
   function produce(total: number): { done: Promise<void>; inserted: () => number } {
