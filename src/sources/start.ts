@@ -21,7 +21,13 @@ export async function startSources(config: BridgeConfig, publisher: Publisher): 
   const positions = await Positions.open(database);
   const store = await SourceStore.open(database, config.sources, positions);
   // The change feed is read through HarperDB internals: check once, on a table that has an audit log.
-  checkAuditInternals(openTable(database, SOURCES_TABLE));
+  // Without them sources stay off; the broker and the publish API still serve.
+  try {
+    checkAuditInternals(openTable(database, SOURCES_TABLE));
+  } catch (error) {
+    if (workerIndex === 0) log.error(`sources are off: ${(error as Error).message}`);
+    return api;
+  }
   const workerCount = (server as { workerCount?: number }).workerCount ?? 1;
   const supervisor = new Supervisor(store, positions, publisher, { me: nodeThreadId, workerIndex, workerCount });
   registerSourcesApi(store, positions, (name) => supervisor.slot(name), database);
