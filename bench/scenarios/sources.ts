@@ -21,8 +21,10 @@ export interface SourcesResult {
   messagesDelivered: number;
   messagesPerSecond: number;
   deliveredRatio: number;
-  /** From a row's write request to the subscriber receiving its message. */
+  /** From a row's write request being sent to the subscriber receiving its message. */
   lagMs: Percentiles;
+  /** From the write request's answer (the commit acknowledged) to the delivery; negative: delivered first. */
+  lagAfterCommitMs: Percentiles;
   /** The same rows again, published from the audit log by sources added afterwards (backfill): the publishing capacity without the insert rate as a limit. */
   backfill?: { messages: number; seconds: number; messagesPerSecond: number };
   /** With kill: rows with no message / with more than one in the message log. */
@@ -51,15 +53,14 @@ async function operation(instance: HarperInstance, body: object): Promise<any> {
 export async function sources(instance: HarperInstance, options: Options): Promise<SourcesResult> {
   for (const table of SOURCE_TABLES) await operation(instance, { operation: 'create_table', database: 'data', table, primary_key: 'id' });
   const writtenAt = new Map<string, number>();
-  const lags: number[] = [];
+  const committedAt = new Map<string, number>();
+  const deliveredAt = new Map<string, number>();
   let delivered = 0;
   const subscribe = async () => {
     const client = await BenchClient.connect(instance.info.ports.mqtt, `sources-sub-${Date.now()}`);
     client.listen((_topic, payload) => {
       delivered++;
-      const id = (JSON.parse(payload.toString()) as { id: string }).id;
-      const at = writtenAt.get(id);
-      if (at !== undefined) lags.push(performance.now() - at);
+      deliveredAt.set((JSON.parse(payload.toString()) as { id: string }).id, performance.now());
     });
     await client.subscribe('data/#', 0);
   };
@@ -78,6 +79,8 @@ export async function sources(instance: HarperInstance, options: Options): Promi
       try {
         await operation(instance, { operation: 'insert', database: 'data', table, records });
         committed += records.length;
+        const acknowledged = performance.now();
+        for (const record of records) committedAt.set(record.id, acknowledged);
       } catch {
         for (const record of records) writtenAt.delete(record.id);
         await new Promise((resolve) => setTimeout(resolve, 100)); // overloaded (503) or down: back off
@@ -110,7 +113,8 @@ export async function sources(instance: HarperInstance, options: Options): Promi
     messagesDelivered: delivered,
     messagesPerSecond: round(delivered / deliverSeconds, 0),
     deliveredRatio: round(delivered / Math.max(1, committed), 3),
-    lagMs: percentiles(lags),
+    lagMs: percentiles(lagsFrom(writtenAt, deliveredAt)),
+    lagAfterCommitMs: percentiles(lagsFrom(committedAt, deliveredAt)),
   };
   if (options.kill) result.exactlyOnce = await countLogged(instance);
   else result.backfill = await backfill(instance, startedAt - 1000, committed);
@@ -141,6 +145,15 @@ async function backfill(instance: HarperInstance, from: number, expected: number
   while ((messages = await published()) < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   const seconds = (performance.now() - start) / 1000;
   return { messages, seconds: round(seconds, 2), messagesPerSecond: round(messages / seconds, 0) };
+}
+
+function lagsFrom(from: Map<string, number>, to: Map<string, number>): number[] {
+  const lags: number[] = [];
+  for (const [id, at] of to) {
+    const start = from.get(id);
+    if (start !== undefined) lags.push(at - start);
+  }
+  return lags;
 }
 
 /** Every row of the source tables against the messages the message log holds for them. */
