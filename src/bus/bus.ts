@@ -115,9 +115,9 @@ export class Bus {
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
-    const batch = this.pending;
-    if (batch.length === 0) return;
+    const batch = this.pending.filter(stillWanted);
     this.pending = [];
+    if (batch.length === 0) return;
     const start = this.sequence.allocate(batch.length);
     // Others now wait for these numbers: tell them who is bringing them.
     const reservation: Reservation = { start, count: batch.length, owner: this.threadId };
@@ -169,4 +169,11 @@ export class Bus {
     (stall.owner !== null && this.isLive(stall.owner) ? log.error : log.warn)(`messages ${stall.from}..${stall.to - 1}: ${why}; routing the ${found.size} the log has`);
     this.reorder?.add({ start: stall.from, items });
   }
+}
+
+/** A message whose commitWith says it may no longer commit (its source moved to another thread) is refused here, alone. */
+function stillWanted(pending: Pending): boolean {
+  if (pending.commitWith?.valid?.() !== false) return true;
+  pending.reject(new Error('not published: its source is no longer run by this thread'));
+  return false;
 }

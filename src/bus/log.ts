@@ -19,6 +19,8 @@ export const MAX_BATCH = 1000;
 export interface CommitWrite {
   key: string;
   write(context: object): void;
+  /** Checked just before the batch is written: false drops the message (and this write) from it. */
+  valid?(): boolean;
 }
 
 interface LogRecord {

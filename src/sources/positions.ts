@@ -52,9 +52,9 @@ export class Positions {
     return { id: name, position: row.position, changeTime: row.changeTime ?? 0, published: row.published ?? 0, skipped: row.skipped ?? 0, updatedAt: row.updatedAt ?? 0 };
   }
 
-  /** A write to join the transaction of the messages it accounts for. */
-  commitWith(state: SourcePosition): CommitWrite {
-    return { key: `source:${state.id}`, write: (context) => void this.table.put(state.id, state, context) };
+  /** A write to join the transaction of the messages it accounts for, as long as `valid()` (the lease is held). */
+  commitWith(state: SourcePosition, valid: () => boolean): CommitWrite {
+    return { key: `source:${state.id}`, write: (context) => void this.table.put(state.id, state, context), valid };
   }
 
   save(state: SourcePosition): Promise<unknown> {

@@ -30,11 +30,15 @@ export interface RunnerContext {
   me: number;
   /** Where a source without a stored position starts when its `from` is "now". */
   startedAt: number;
+  /** Wait before reading the stored position (after taking the source over from a thread that went silent). */
+  settleMs: number;
 }
 
 export class SourceRunner {
   private stopped = false;
   private lastWarned = 0;
+  /** The loop has ended (stopped, lease taken by another thread, or an unexpected error). */
+  finished = false;
   readonly done: Promise<void>;
 
   constructor(
@@ -42,7 +46,9 @@ export class SourceRunner {
     private readonly feed: TableFeed,
     private readonly context: RunnerContext,
   ) {
-    this.done = this.run().catch((error) => log.error(`source ${source.name} stopped`, error));
+    this.done = this.run()
+      .catch((error) => log.error(`source ${source.name} stopped`, error))
+      .finally(() => (this.finished = true));
   }
 
   stop(): Promise<void> {
@@ -50,15 +56,25 @@ export class SourceRunner {
     return this.done;
   }
 
+  /** Until stopped or another thread owns the lease (a lease this thread renewed late is waited for, see below). */
   private get running(): boolean {
-    return !this.stopped && this.context.slot.holds(this.context.me);
+    return !this.stopped && this.context.slot.owner === this.context.me;
   }
+
+  /** Checked again as each message's batch is written: a thread that lost the lease commits nothing more. */
+  private readonly holdsLease = (): boolean => this.context.slot.holds(this.context.me);
 
   private async run(): Promise<void> {
     const { source } = this;
+    if (this.context.settleMs > 0) await sleep(this.context.settleMs);
     let state = await this.startingState();
     log.info(`source ${source.name}: publishing changes of ${source.database}.${source.table} after ${new Date(state.position).toISOString()}`);
     while (this.running) {
+      // Renewed late (a busy thread): nothing is published until it is renewed, as another thread may take it meanwhile.
+      if (!this.holdsLease()) {
+        await sleep(POLL_MS);
+        continue;
+      }
       try {
         const read = this.feed.read(state.position, CHUNK);
         if (read.last === state.position) {
@@ -109,7 +125,7 @@ export class SourceRunner {
       published++;
       changeTime = message.changeTime;
       committedThrough = message.through;
-      const commitWith = positions.commitWith({ id: source.name, position: message.through, changeTime, published, skipped: state.skipped, updatedAt: Date.now() });
+      const commitWith = positions.commitWith({ id: source.name, position: message.through, changeTime, published, skipped: state.skipped, updatedAt: Date.now() }, this.holdsLease);
       if (publisher.mustWait(inbound)) {
         // Its table is created first: nothing after it may commit before it does.
         await settle(inflight.splice(0));

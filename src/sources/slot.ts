@@ -53,7 +53,7 @@ export class SourceSlot {
    */
   tryClaim(me: number, preferred: boolean, now = Date.now()): boolean {
     const owner = this.owner;
-    if (owner === me) return this.holds(me, now);
+    if (owner === me) return this.renew(me, now); // still ours (renewed late, or its runner ended)
     const expired = owner === 0 || now - this.floats[RENEWED_AT]! > LEASE_MS;
     if (!expired) return false;
     if (this.floats[FREE_SINCE] === 0) this.floats[FREE_SINCE] = owner === 0 ? now : this.floats[RENEWED_AT]! + LEASE_MS;

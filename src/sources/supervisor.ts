@@ -15,6 +15,7 @@ import type { SourceStore } from './sourceStore.js';
 import { tableProblem } from './tableCheck.js';
 
 const TICK_MS = 500;
+const TAKEOVER_SETTLE_MS = 1000;
 
 export interface ThreadInfo {
   /** node's threadId: unique among the process's threads, never reused. */
@@ -24,9 +25,10 @@ export interface ThreadInfo {
 }
 
 export class Supervisor {
-  private readonly runners = new Map<string, { runner: SourceRunner; spec: string }>();
+  private readonly runners = new Map<string, { runner: SourceRunner; spec: string; tableId: number }>();
   private readonly slots = new Map<string, SourceSlot>();
-  private readonly startedAt = Date.now();
+  /** "Now" for a new config source: when this HarperDB process started, the same on every thread. */
+  private readonly startedAt = Date.now() - process.uptime() * 1000;
   private ticking = false;
 
   constructor(
@@ -74,18 +76,23 @@ export class Supervisor {
     const slot = this.slot(source.name);
     const spec = JSON.stringify(source.spec);
     const running = this.runners.get(source.name);
-    if (running) {
-      if (running.spec !== spec) await this.stopRunner(source.name, running.runner, 'changed');
-      else if (slot.renew(me)) return;
-      else return void (await this.stopRunner(source.name, running.runner, 'lease lost'));
-    }
     const table = openTable<object>(source.database, source.table) as unknown as AuditedTable | undefined;
+    if (running) {
+      // A table dropped and created again is another table (another id in the audit log).
+      if (running.spec !== spec || table?.tableId !== running.tableId) await this.stopRunner(source.name, running.runner, running.spec !== spec ? 'changed' : 'table dropped or replaced');
+      else if (running.runner.finished) await this.stopRunner(source.name, running.runner, 'ended');
+      else if (slot.renew(me)) return;
+      else return void (await this.stopRunner(source.name, running.runner, 'lease taken by another thread'));
+    }
     if (!table || tableProblem(source, table)) return;
+    const previous = slot.owner;
     if (!slot.tryClaim(me, preferredWorker(source.name, workerCount) === workerIndex)) return;
     try {
       const feed = new TableFeed(table);
-      const context: RunnerContext = { publisher: this.publisher, positions: this.positions, slot, me, startedAt: this.startedAt };
-      this.runners.set(source.name, { runner: new SourceRunner(source, feed, context), spec });
+      // Taken from a holder that stopped renewing: give a write it may have had under way time to land.
+      const settleMs = previous !== 0 && previous !== me ? TAKEOVER_SETTLE_MS : 0;
+      const context: RunnerContext = { publisher: this.publisher, positions: this.positions, slot, me, startedAt: this.startedAt, settleMs };
+      this.runners.set(source.name, { runner: new SourceRunner(source, feed, context), spec, tableId: table.tableId });
     } catch (error) {
       slot.setError((error as Error).message);
       slot.release(me);

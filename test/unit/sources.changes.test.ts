@@ -137,6 +137,14 @@ describe('source slots: one thread runs a source', () => {
     expect(s.renew(1, 1002 + LEASE_MS)).toBe(false);
   });
 
+  it('gives a holder that renewed late its lease back while nobody else took it', () => {
+    const s = slot();
+    s.tryClaim(1, true, 0);
+    expect(s.holds(1, 1 + LEASE_MS)).toBe(false);
+    expect(s.tryClaim(1, true, 1 + LEASE_MS)).toBe(true);
+    expect(s.holds(1, 2 + LEASE_MS)).toBe(true);
+  });
+
   it('keeps the last error and spreads sources over threads', () => {
     const s = slot();
     s.setError('boom', 5);
