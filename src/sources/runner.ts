@@ -8,6 +8,7 @@ import { log } from '../harper/log.js';
 import { publishProblem, type Inbound, type Publisher } from '../publish.js';
 import type { TableFeed } from './auditLog.js';
 import { buildMessages, type Outbound } from './changes.js';
+import { crashPointAfterMessages } from './crashPoint.js';
 import type { SourceDefinition } from './definition.js';
 import type { Positions, SourcePosition } from './positions.js';
 import type { SourceSlot } from './slot.js';
@@ -135,6 +136,7 @@ export class SourceRunner {
       }
     }
     await settle(inflight);
+    if (built.messages.length > 0) crashPointAfterMessages();
     if (problems.length > 0) this.problem(`${problems.length} change(s) made no message; the last: ${problems[problems.length - 1]}`);
     const after: SourcePosition = { id: source.name, position: last, changeTime, published, skipped, updatedAt: Date.now() };
     // The messages' transactions stored their positions; this covers changes after the last message.

@@ -181,11 +181,17 @@ describe('sources across kill -9 and restart', () => {
   const instance = ownInstance({ threads: 2, env: { MQTT_BRIDGE_SOURCES: JSON.stringify([{ name: 'crash', table: 'Crash', topic: 'crash/{id}', qos: 1 }]) } });
   const op = <T = any>(body: object) => operation<T>(instance().info, body);
 
-  /** Inserts rows r0..r{total-1}, 25 per transaction, retrying a batch while HarperDB is down. */
-  function produce(total: number): { done: Promise<void>; inserted: () => number } {
+  /** Inserts rows r0..r{total-1}, 25 per transaction, retrying a batch while HarperDB is down; can pause between batches. */
+  function produce(total: number): { done: Promise<void>; inserted: () => number; pause: () => Promise<void>; resume: () => void } {
     let next = 0;
+    const gate: { paused: { idle: () => void; resumed: Promise<void> } | null; resume: () => void } = { paused: null, resume: () => undefined };
     const done = (async () => {
       while (next < total) {
+        const paused = gate.paused;
+        if (paused) {
+          paused.idle();
+          await paused.resumed;
+        }
         const records = Array.from({ length: Math.min(25, total - next) }, (_, i) => ({ id: `r${next + i}`, value: next + i }));
         try {
           await op({ operation: 'upsert', database: 'data', table: 'Crash', records });
@@ -195,23 +201,59 @@ describe('sources across kill -9 and restart', () => {
         }
       }
     })();
-    return { done, inserted: () => next };
+    return {
+      done,
+      inserted: () => next,
+      /** Resolves once the producer waits between two batches. */
+      pause: () =>
+        new Promise<void>((idle) => {
+          const resumed = new Promise<void>((resolve) => (gate.resume = resolve));
+          gate.paused = { idle, resumed };
+        }),
+      resume: () => {
+        gate.paused = null;
+        gate.resume();
+      },
+    };
   }
 
-  /** Topics of the source's messages in the message log: what was published, durably. */
-  async function logged(): Promise<string[]> {
+  /** Waits until the HarperDB process is gone (it killed itself at the crash point). */
+  async function died(pid: number | undefined): Promise<void> {
+    await waitFor(() => {
+      try {
+        process.kill(pid!, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'HarperDB to kill itself at the crash point', 60_000);
+  }
+
+  /** Messages per topic under `prefix` in the message log: what was published, durably. */
+  async function logged(prefix: string): Promise<Map<string, number>> {
     const rows = await op<Array<{ messages: Array<{ topic: string }> }>>({ operation: 'sql', sql: 'SELECT messages FROM data.mqtt_log' });
-    return rows.flatMap((row) => row.messages.map((m) => m.topic)).filter((topic) => topic.startsWith('crash/'));
+    const counts = new Map<string, number>();
+    for (const { topic } of rows.flatMap((row) => row.messages)) if (topic.startsWith(prefix)) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+    return counts;
   }
+  const http = () => `http://127.0.0.1:${instance().info.ports.http}`;
 
-  it('publishes every committed change exactly once across kill -9, restarted worker threads and a restart, mid-stream', async () => {
+  it('publishes every committed change exactly once across kill -9 (also right after messages commit), restarted worker threads and a restart, mid-stream', async () => {
     await op({ operation: 'create_table', database: 'data', table: 'Crash', primary_key: 'id' });
+    // A second source of the table, added at runtime: it must come back after each restart too.
+    const added = await fetch(`${http()}/mqtt_sources/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'crash-rt', table: 'Crash', topic: 'crashrt/{id}', qos: 0 }) });
+    expect(added.status).toBe(200);
     const total = 3000;
     const producer = produce(total);
     await waitFor(() => producer.inserted() >= 800, 'the first rows', 30_000);
     await instance().kill();
+    // Next, the worst moment: HarperDB dies right after a chunk of messages commits, before anything else is written.
+    await producer.pause();
+    await instance().start({ MQTT_BRIDGE_TEST_CRASH_AFTER_CHUNKS: '3' });
+    producer.resume();
+    await died(instance().pid);
     await instance().start();
-    await waitFor(() => producer.inserted() >= 1600, 'rows after the crash', 60_000);
+    await waitFor(() => producer.inserted() >= 1600, 'rows after the crashes', 60_000);
     // HarperDB replaces its worker threads (overlapping old and new): the lease keeps one publisher.
     await op({ operation: 'restart_service', service: 'http_workers' });
     await waitFor(() => producer.inserted() >= 2200, 'rows after the worker threads restarted', 60_000);
@@ -222,15 +264,16 @@ describe('sources across kill -9 and restart', () => {
     const rows = await op<Array<{ id: string }>>({ operation: 'sql', sql: 'SELECT id FROM data.Crash' });
     expect(rows.length).toBe(total);
     const changes = await changesPerRow(op);
-    const expected = [...changes].map(([id, n]) => [`crash/${id}`, n] as const).sort();
-    const published = await waitFor(async () => {
-      const counts = new Map<string, number>();
-      for (const topic of await logged()) counts.set(topic, (counts.get(topic) ?? 0) + 1);
-      return counts.size === total ? counts : false;
-    }, 'a message for every row', 60_000);
-    expect([...published].sort()).toEqual(expected);
-    const status = (await (await fetch(`http://127.0.0.1:${instance().info.ports.http}/mqtt_sources/crash`)).json()) as { published: number };
-    expect(status.published).toBe(expected.reduce((sum, [, n]) => sum + n, 0));
+    for (const [name, prefix] of [['crash', 'crash/'], ['crash-rt', 'crashrt/']]) {
+      const expected = [...changes].map(([id, n]) => [`${prefix}${id}`, n] as const).sort();
+      const published = await waitFor(async () => {
+        const counts = await logged(prefix!);
+        return counts.size === total ? counts : false;
+      }, `a message of ${name} for every row`, 60_000);
+      expect([...published].sort()).toEqual(expected);
+      const status = (await (await fetch(`${http()}/mqtt_sources/${name}`)).json()) as { published: number };
+      expect(status.published).toBe(expected.reduce((sum, [, n]) => sum + n, 0));
+    }
   }, 240_000);
 });
 
