@@ -23,7 +23,7 @@ export interface PublishOptions {
   /** Written to the message log whatever its QoS: committed (durable) when the promise resolves. */
   durable?: boolean;
   /** Committed in the same transaction as the message (implies durable); see Bus.publish. */
-  commitWith?: CommitWrite;
+  commitWith?: readonly CommitWrite[];
 }
 
 export type RefusalReason = 'invalid-topic' | 'sys-topic' | 'not-authorized' | 'quota-exceeded';

@@ -35,7 +35,7 @@ const GAP_CHECK_MS = 250;
 interface Pending {
   message: BusMessage;
   durable: boolean;
-  commitWith: CommitWrite | undefined;
+  commitWith: readonly CommitWrite[];
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -84,9 +84,9 @@ export class Bus {
    * every message is then routed on every thread. `commitWith` (durable messages only) is written
    * in the same transaction as the message.
    */
-  publish(message: BusMessage, durable: boolean, commitWith?: CommitWrite): Promise<void> {
+  publish(message: BusMessage, durable: boolean, commitWith: readonly CommitWrite[] = []): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ message, durable, commitWith: durable ? commitWith : undefined, resolve, reject });
+      this.pending.push({ message, durable, commitWith: durable ? commitWith : [], resolve, reject });
       if (this.pending.length >= MAX_BATCH) void this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -128,7 +128,7 @@ export class Bus {
     const alongside: CommitWrite[] = [];
     batch.forEach((p, i) => {
       if (p.durable) durable.push([start + i, p.message]);
-      if (p.commitWith) alongside.push(p.commitWith);
+      alongside.push(...p.commitWith);
     });
     let failure: unknown = null;
     if (durable.length > 0) {
@@ -173,7 +173,7 @@ export class Bus {
 
 /** A message whose commitWith says it may no longer commit (its source moved to another thread) is refused here, alone. */
 function stillWanted(pending: Pending): boolean {
-  if (pending.commitWith?.valid?.() !== false) return true;
+  if (pending.commitWith.every((write) => write.valid?.() !== false)) return true;
   pending.reject(new Error('not published: its source is no longer run by this thread'));
   return false;
 }

@@ -31,6 +31,8 @@ export interface Outbound {
   through: number;
   /** Commit time of the change(s) it carries. */
   changeTime: number;
+  /** The keys of the rows it carries, with each one's change id. */
+  rows: Array<{ id: unknown; changeId: string }>;
 }
 
 export interface Skipped {
@@ -93,6 +95,7 @@ function eventMessage(source: SourceDefinition, primaryKey: string, change: Chan
     properties: { contentType: 'application/json', userProperties: [['op', change.op], ['table', source.table], ['changeId', String(change.position)]] },
     through: change.position,
     changeTime: change.txnTime,
+    rows: [{ id: change.id, changeId: String(change.position) }],
   };
 }
 
@@ -114,6 +117,7 @@ function batchMessage(source: SourceDefinition, group: readonly Change[]): Outbo
     properties: { contentType: 'application/json', userProperties: [['table', source.table], ['changeId', String(first.position)], ['rows', String(group.length)]] },
     through: group[group.length - 1]!.position,
     changeTime: first.txnTime,
+    rows: group.map((change) => ({ id: change.id, changeId: String(change.position) })),
   };
 }
 

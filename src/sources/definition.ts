@@ -26,13 +26,15 @@ export interface SourceDefinition {
   mode: Mode;
   /** Where a source with no stored position starts: 'now' (when it is added), or a time in ms (backfill). */
   from: 'now' | number;
+  /** Keep a tracking row per source row: its last published change (seed 002's MqttSentRecords). */
+  track: boolean;
   /** The spec it was parsed from, for listings. */
   spec: SourceSpec;
 }
 
 export class SourceError extends Error {}
 
-const KEYS = ['name', 'database', 'table', 'operations', 'topic', 'fields', 'filter', 'qos', 'retain', 'mode', 'from'];
+const KEYS = ['name', 'database', 'table', 'operations', 'topic', 'fields', 'filter', 'qos', 'retain', 'mode', 'from', 'track'];
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const IDENTIFIER = /^[A-Za-z0-9_]+$/;
 
@@ -56,6 +58,8 @@ export function parseSource(raw: unknown, where: string, defaultDatabase: string
   if (qos !== 0 && qos !== 1 && qos !== 2) throw fail(`qos must be 0, 1 or 2, got ${JSON.stringify(qos)}`);
   const retain = spec.retain ?? false;
   if (typeof retain !== 'boolean') throw fail(`retain must be true or false, got ${JSON.stringify(retain)}`);
+  const track = spec.track ?? false;
+  if (typeof track !== 'boolean') throw fail(`track must be true or false, got ${JSON.stringify(track)}`);
   const operations = parseOperations(spec.operations, fail);
   let topic: TopicTemplate;
   let fields: FieldMapping | null;
@@ -74,7 +78,7 @@ export function parseSource(raw: unknown, where: string, defaultDatabase: string
   if (mode === 'batch' && topic.parts.some((part) => typeof part !== 'string' && part.field === 'op')) {
     throw fail(`topic "${topic.text}": a batch message can mix operations, so its topic cannot use {op}`);
   }
-  return { name, database, table, operations, topic, fields, filter, qos, retain, mode, from: parseFrom(spec.from, fail), spec: { ...spec, name } };
+  return { name, database, table, operations, topic, fields, filter, qos, retain, mode, from: parseFrom(spec.from, fail), track, spec: { ...spec, name } };
 }
 
 function parseOperations(raw: unknown, fail: (message: string) => SourceError): Set<Operation> {

@@ -11,6 +11,7 @@ import { buildMessages, type Outbound } from './changes.js';
 import { crashPointAfterMessages } from './crashPoint.js';
 import type { SourceDefinition } from './definition.js';
 import type { Positions, SourcePosition } from './positions.js';
+import type { SentRows } from './sentRows.js';
 import type { SourceSlot } from './slot.js';
 
 /** Changes read per chunk (a transaction is never split, so a chunk can be longer). */
@@ -26,6 +27,8 @@ const BROKER = new Access(undefined, '');
 export interface RunnerContext {
   publisher: Publisher;
   positions: Positions;
+  /** Tracking rows, for sources with `track: true`. */
+  sent: SentRows;
   slot: SourceSlot;
   /** This thread's id, as held in the lease. */
   me: number;
@@ -126,7 +129,10 @@ export class SourceRunner {
       published++;
       changeTime = message.changeTime;
       committedThrough = message.through;
-      const commitWith = positions.commitWith({ id: source.name, position: message.through, changeTime, published, skipped: state.skipped, updatedAt: Date.now() }, this.holdsLease);
+      const commitWith = [positions.commitWith({ id: source.name, position: message.through, changeTime, published, skipped: state.skipped, updatedAt: Date.now() }, this.holdsLease)];
+      if (source.track) {
+        for (const row of message.rows) commitWith.push(this.context.sent.commitWith(source.name, row.id, { topic: inbound.topic, changeId: row.changeId, changedAt: message.changeTime }, this.holdsLease));
+      }
       if (publisher.mustWait(inbound)) {
         // Its table is created first: nothing after it may commit before it does.
         await settle(inflight.splice(0));

@@ -9,6 +9,7 @@ import { HttpError, requireAdmin, restResource } from '../harper/restResource.js
 import { claim } from '../tables/ownership.js';
 import { SourceError } from './definition.js';
 import type { Positions } from './positions.js';
+import type { SentRows } from './sentRows.js';
 import type { SourceSlot } from './slot.js';
 import { refusedStatus, sourceStatus, type SourceStatus } from './status.js';
 import { SOURCES_TABLE, type SourceStore } from './sourceStore.js';
@@ -16,7 +17,7 @@ import { sentRecord } from './tracking.js';
 
 export const SENT_RESOURCE = 'mqtt_sent';
 
-export function registerSourcesApi(store: SourceStore, positions: Positions, slot: (name: string) => SourceSlot, database: string): void {
+export function registerSourcesApi(store: SourceStore, positions: Positions, sent: SentRows, slot: (name: string) => SourceSlot, database: string): void {
   const statuses = async (): Promise<SourceStatus[]> => {
     const running = await Promise.all(store.all().map((source) => sourceStatus(source, store, positions, slot(source.name))));
     return [...running, ...store.refused().map(refusedStatus)];
@@ -54,7 +55,7 @@ export function registerSourcesApi(store: SourceStore, positions: Positions, slo
       return { removed: name };
     },
   });
-  const sent = restResource(SENT_RESOURCE, {
+  const sentApi = restResource(SENT_RESOURCE, {
     get: async (request) => {
       requireAdmin(request.user);
       const query = new URLSearchParams(request.search);
@@ -64,10 +65,10 @@ export function registerSourcesApi(store: SourceStore, positions: Positions, slo
       const wanted = query.get('database') ?? database;
       const matching = store.all().filter((source) => source.table === table && source.database === wanted);
       if (matching.length === 0) throw new HttpError(404, `no source publishes ${wanted}.${table}`);
-      return Promise.all(matching.map((source) => sentRecord(source, keyCandidates(id), positions, database)));
+      return Promise.all(matching.map((source) => sentRecord(source, keyCandidates(id), { positions, sent, historyDatabase: database })));
     },
   });
-  for (const [name, resource] of [[SOURCES_TABLE, sources], [SENT_RESOURCE, sent]] as const) {
+  for (const [name, resource] of [[SOURCES_TABLE, sources], [SENT_RESOURCE, sentApi]] as const) {
     claim(resource);
     server.resources.set(name, resource, { rest: true, mqtt: false });
   }

@@ -9,6 +9,7 @@ import { openTable } from '../harper/tables.js';
 import { TableFeed, type AuditedTable } from './auditLog.js';
 import type { SourceDefinition } from './definition.js';
 import type { Positions } from './positions.js';
+import type { SentRows } from './sentRows.js';
 import { SourceRunner, type RunnerContext } from './runner.js';
 import { preferredWorker, SLOT_BYTES, SourceSlot } from './slot.js';
 import type { SourceStore } from './sourceStore.js';
@@ -34,6 +35,7 @@ export class Supervisor {
   constructor(
     private readonly store: SourceStore,
     private readonly positions: Positions,
+    private readonly sent: SentRows,
     private readonly publisher: RunnerContext['publisher'],
     private readonly thread: ThreadInfo,
   ) {}
@@ -91,7 +93,7 @@ export class Supervisor {
       const feed = new TableFeed(table);
       // Taken from a holder that stopped renewing: give a write it may have had under way time to land.
       const settleMs = previous !== 0 && previous !== me ? TAKEOVER_SETTLE_MS : 0;
-      const context: RunnerContext = { publisher: this.publisher, positions: this.positions, slot, me, startedAt: this.startedAt, settleMs };
+      const context: RunnerContext = { publisher: this.publisher, positions: this.positions, sent: this.sent, slot, me, startedAt: this.startedAt, settleMs };
       this.runners.set(source.name, { runner: new SourceRunner(source, feed, context), spec, tableId: table.tableId });
     } catch (error) {
       slot.setError((error as Error).message);

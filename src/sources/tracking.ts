@@ -8,6 +8,14 @@ import { TableFeed } from './auditLog.js';
 import { buildMessages } from './changes.js';
 import type { SourceDefinition } from './definition.js';
 import type { Positions } from './positions.js';
+import type { SentRows } from './sentRows.js';
+
+export interface TrackingStores {
+  positions: Positions;
+  sent: SentRows;
+  /** Database of the history table. */
+  historyDatabase: string;
+}
 
 export interface SentRecord {
   source: string;
@@ -32,7 +40,7 @@ interface HistoryRow {
 }
 
 /** `ids`: the key as it may be typed (a query string's "7" may be the number 7 or the string "7"). */
-export async function sentRecord(source: SourceDefinition, ids: readonly unknown[], positions: Positions, historyDatabase: string): Promise<SentRecord> {
+export async function sentRecord(source: SourceDefinition, ids: readonly unknown[], stores: TrackingStores): Promise<SentRecord> {
   const record: SentRecord = { source: source.name, database: source.database, table: source.table, id: ids[0], published: false };
   const table = openTable<object>(source.database, source.table) as unknown as AuditedTable | undefined;
   if (!table) return { ...record, note: 'the table does not exist' };
@@ -55,12 +63,13 @@ export async function sentRecord(source: SourceDefinition, ids: readonly unknown
       return record;
     }
   }
-  const position = await positions.read(source.name);
+  const position = await stores.positions.read(source.name);
   record.published = position !== undefined && position.position >= last.position;
-  if (record.published && record.topic) {
-    const at = await publishedAt(historyDatabase, record.topic, record.changeId, last.txnTime);
-    if (at) record.publishedAt = at;
-  }
+  if (!record.published || !record.topic) return record;
+  // A tracking row (track: true) says exactly; otherwise the history has it while it keeps the message.
+  const tracked = source.track ? await stores.sent.read(source.name, id) : undefined;
+  const at = tracked?.changeId === record.changeId ? new Date(tracked.sentAt).toISOString() : await publishedAt(stores.historyDatabase, record.topic, record.changeId, last.txnTime);
+  if (at) record.publishedAt = at;
   return record;
 }
 

@@ -108,19 +108,25 @@ describe('sources', () => {
   it('adds and removes a source at runtime, and reports its status and what it sent', async () => {
     const name = unique('rt');
     const { received } = await watch(`rt/${name}/#`);
-    const added = await post('/mqtt_sources/', { name, table: 'Orders', topic: `rt/${name}/{id}/{op}`, fields: ['amount'], operations: ['insert', 'update'] });
+    const added = await post('/mqtt_sources/', { name, table: 'Orders', topic: `rt/${name}/{id}/{op}`, fields: ['amount'], operations: ['insert', 'update'], track: true });
     expect([added.status, added.body.name, added.body.origin]).toEqual([200, name, 'runtime']);
     await waitFor(async () => (await json(`/mqtt_sources/${name}`)).body.state === 'running', 'the source to run', 10_000);
     const id = unique('o');
     await op({ operation: 'insert', database: 'data', table: 'Orders', records: [{ id, status: 'new', amount: 7 }] });
     await waitFor(() => received.length === 1, 'the runtime source message', 10_000);
     expect([received[0]!.topic, text(received[0]!), received[0]!.qos]).toEqual([`rt/${name}/${id}/insert`, '{"amount":7}', 1]);
-    const status = (await json(`/mqtt_sources/${name}`)).body;
+    const status = await waitFor(async () => {
+      const { body } = await json(`/mqtt_sources/${name}`);
+      return body.caughtUp ? body : false;
+    }, 'the source to be caught up');
     expect([status.published, status.skipped, status.caughtUp, status.lagMs, status.lastError]).toEqual([1, 0, true, 0, undefined]);
     const sent = (await json(`/mqtt_sent/?table=Orders&id=${id}`)).body as any[];
     const mine = sent.find((r) => r.source === name);
     expect([mine.published, mine.op, mine.topic, mine.changeId]).toEqual([true, 'insert', `rt/${name}/${id}/insert`, props(received[0]!).changeId]);
     expect(Date.parse(mine.publishedAt)).toBeGreaterThanOrEqual(Date.parse(mine.changedAt));
+    // track: true keeps seed 002's tracking row, written with the message.
+    const [tracked] = await op({ operation: 'sql', sql: `SELECT id, source, rowId, topic, changeId, sentAt FROM data.mqtt_source_sent WHERE id = '${name}/${id}'` });
+    expect(tracked).toEqual({ id: `${name}/${id}`, source: name, rowId: id, topic: `rt/${name}/${id}/insert`, changeId: mine.changeId, sentAt: mine.publishedAt });
 
     expect((await json(`/mqtt_sources/${name}`, { method: 'DELETE' })).status).toBe(200);
     await waitFor(async () => (await json(`/mqtt_sources/${name}`)).status === 404, 'the source to go');

@@ -88,6 +88,7 @@ describe('source definitions', () => {
     [{ table: 't', topic: 'x', operations: ['insert', 'upsert'] }, 'sources[1] (t): operations: unknown operation "upsert" (insert, update, delete)'],
     [{ table: 't', topic: 'x', from: 'yesterday' }, 'sources[1] (t): from must be "now", a date like "2026-01-31T10:00:00Z" or epoch milliseconds, got "yesterday"'],
     [{ topic: 'x' }, 'sources[1]: table must be a table name'],
+    [{ table: 't', topic: 'x', track: 'yes' }, 'sources[1] (t): track must be true or false, got "yes"'],
   ])('refuses %j naming the entry', (spec, message) => {
     expect(() => parseSource(spec, 'sources[1]', 'data')).toThrow(message);
   });
