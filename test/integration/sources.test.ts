@@ -177,6 +177,11 @@ describe('sources', () => {
       [`${prefix}/sync`, 'a', false],
       [`${prefix}/sync/b`, '{"n":2}', false],
     ]);
+    // A bad topic throws in the caller's code, and a batch with one publishes none.
+    expect((await post('/app_publish/', { topic: `${prefix}/+/x`, payload: 'no' })).body).toEqual({ ok: false, error: 'topic name must not contain wildcards' });
+    expect((await post('/app_publish/', { prefix: `${prefix}/sync`, batch: [{ topic: 'fine', payload: 1 }, { topic: '#', payload: 2 }] })).body).toEqual({ ok: false, error: 'topic name must not contain wildcards' });
+    await quietPeriod();
+    expect(received.length).toBe(3);
     const late = await watch(`${prefix}/hourly`);
     await waitFor(() => late.received.length === 1, 'the retained message');
     expect(text(late.received[0]!)).toBe('{"avg":21.5,"count":60}');
