@@ -145,8 +145,12 @@ export class SourceRunner {
     if (built.messages.length > 0) crashPointAfterMessages();
     if (problems.length > 0) this.problem(`${problems.length} change(s) made no message; the last: ${problems[problems.length - 1]}`);
     const after: SourcePosition = { id: source.name, position: last, changeTime, published, skipped, updatedAt: Date.now() };
-    // The messages' transactions stored their positions; this covers changes after the last message.
-    if (last !== committedThrough || skipped !== state.skipped) await positions.save(after);
+    // The messages' transactions stored their positions; this covers changes after the last message
+    // (only while this thread still runs the source: another one may be past it already).
+    if (last !== committedThrough || skipped !== state.skipped) {
+      if (!this.holdsLease()) throw new Error('the source moved to another thread');
+      await positions.save(after);
+    }
     return after;
   }
 
