@@ -11,7 +11,6 @@ import type { Change } from './changes.js';
 interface LmdbStore {
   getRange(options: object): Iterable<{ key: unknown; value: Uint8Array }>;
   get(key: unknown): Uint8Array | undefined;
-  getKeys(options: object): Iterable<unknown>;
   readKey?(buffer: Uint8Array, start: number, end: number): unknown;
   decoder?: { decode(buffer: Uint8Array): unknown };
   getEntry?(id: unknown): { value: unknown; version: number; localTime?: number } | undefined;
@@ -41,6 +40,8 @@ const TYPES = ['', 'put', 'delete', 'message', 'invalidate', 'patch', 'relocate'
 const FLOAT_MARK = 66;
 /** Follow at most this many partial (patch) entries back to a full row. */
 const MAX_PATCH_CHAIN = 20;
+/** Where HarperDB records how far it has removed old entries (a float64 in native byte order). */
+const LAST_REMOVED = Symbol.for('last-removed');
 /** One read looks at most this many entries (of any table) per change it may return. */
 const SCAN_FACTOR = 20;
 
@@ -177,10 +178,11 @@ export class TableFeed {
     return { changes, last, more: false };
   }
 
-  /** The newest key in the audit log (0 when empty). */
-  newest(): number {
-    for (const key of this.table.auditStore.getKeys({ reverse: true, limit: 5 })) if (typeof key === 'number') return key;
-    return 0;
+  /** Up to where HarperDB has removed old entries (logging.auditRetention), if it has. */
+  removedUpTo(): number | undefined {
+    const bytes = this.table.auditStore.get(LAST_REMOVED);
+    if (!bytes || bytes.length < 8) return undefined;
+    return new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true);
   }
 
   /** The audit position and commit time of a row's last change, if the row has an entry. */

@@ -72,6 +72,10 @@ export class SourceRunner {
     const { source } = this;
     if (this.context.settleMs > 0) await sleep(this.context.settleMs);
     let state = await this.startingState();
+    const removed = this.feed.removedUpTo();
+    if (removed !== undefined && removed > state.position) {
+      this.problem(`changes from ${new Date(state.position).toISOString()} to ${new Date(removed).toISOString()} left the audit log (logging.auditRetention) before this source published them`);
+    }
     log.info(`source ${source.name}: publishing changes of ${source.database}.${source.table} after ${new Date(state.position).toISOString()}`);
     while (this.running) {
       // Renewed late (a busy thread): nothing is published until it is renewed, as another thread may take it meanwhile.

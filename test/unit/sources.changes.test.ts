@@ -70,12 +70,10 @@ function fakeTable(entries: Array<[number, Buffer]>): AuditedTable {
     auditStore: {
       getRange: ({ start, exclusiveStart }: { start: number; exclusiveStart?: boolean }) => keys.filter((k) => (exclusiveStart ? k > start : k >= start)).map((key) => ({ key, value: log.get(key)! })),
       get: (key: unknown) => log.get(key as number),
-      getKeys: () => [...keys].reverse(),
     },
     primaryStore: {
       getRange: () => [],
       get: () => undefined,
-      getKeys: () => [],
       readKey: (buffer: Uint8Array, start: number, end: number) => Buffer.from(buffer.subarray(start, end)).toString(),
       decoder: { decode: (buffer: Uint8Array) => JSON.parse(Buffer.from(buffer).toString()) },
       getEntry: () => undefined,
@@ -104,6 +102,14 @@ describe('the change feed from the audit log', () => {
         { position: T + 5, txnTime: T + 5, id: 'a', op: 'delete', old: { id: 'a', v: 2 } },
       ],
     });
+  });
+
+  it('says up to where HarperDB removed old entries (a source stopped longer than the retention lost them)', () => {
+    const removed = fakeTable([]);
+    const mark = new Float64Array([T - 60_000]);
+    removed.auditStore.get = (key: unknown) => (key === Symbol.for('last-removed') ? new Uint8Array(mark.buffer) : undefined);
+    expect(new TableFeed(removed).removedUpTo()).toBe(T - 60_000);
+    expect(new TableFeed(table).removedUpTo()).toBeUndefined();
   });
 
   it('stops at its limit only between transactions, and goes on from a position', () => {
