@@ -13,6 +13,7 @@ const SOURCES = [
   { name: 'hot', table: 'TableA', topic: 'alerts/{MonitorId}', operations: ['insert', 'update'], filter: { field: 'Value', gt: 40 }, fields: { MonitorId: 'monitor', Value: 'value' } },
   { name: 'orders-batch', table: 'Orders', mode: 'batch', topic: 'erp/{table}/batch', fields: { id: 'id', status: 'state' }, qos: 1 },
   { name: 'late', table: 'LateTable', topic: 'late/{id}/{op}', qos: 1 },
+  { name: 'state', table: 'TableA', topic: 'state/{MonitorId}', retain: true, fields: ['Value', 'Status'] },
   { name: 'bad-template', table: 'TableB', topic: 'x/{nope' },
   { name: 'bad-qos', table: 'TableC', topic: 'c/{id}', qos: 3 },
   { name: 'bad-field', table: 'TableA', topic: 'data/{NoSuchField}' },
@@ -69,6 +70,25 @@ describe('sources', () => {
     ]);
   });
 
+  it('keeps a row\'s last state as the retained message of its topic, and a delete clears it', async () => {
+    const monitor = unique('S');
+    await op({ operation: 'insert', database: 'data', table: 'TableA', records: [{ id: `${monitor}-1`, MonitorId: monitor, Value: 1, Status: 'ok' }] });
+    await op({ operation: 'update', database: 'data', table: 'TableA', records: [{ id: `${monitor}-1`, MonitorId: monitor, Value: 2, Status: 'warn' }] });
+    await waitFor(async () => (await fetch(`${http()}/state/${monitor}`)).status === 200, 'the retained row');
+    await waitFor(async () => (await (await fetch(`${http()}/state/${monitor}`)).text()) === '{"Value":2,"Status":"warn"}', 'the last state');
+    const late = await watch(`state/${monitor}`);
+    await waitFor(() => late.received.length === 1, 'the retained message');
+    expect([text(late.received[0]!), late.received[0]!.retain]).toEqual(['{"Value":2,"Status":"warn"}', true]);
+    await op({ operation: 'delete', database: 'data', table: 'TableA', ids: [`${monitor}-1`] });
+    // Subscribers see the delete as an empty message (like any empty retained PUBLISH); new ones get nothing.
+    await waitFor(() => late.received.length === 2, 'the delete');
+    expect([text(late.received[1]!), props(late.received[1]!).op]).toEqual(['', 'delete']);
+    expect((await fetch(`${http()}/state/${monitor}`)).status).toBe(404);
+    const later = await watch(`state/${monitor}`);
+    await quietPeriod();
+    expect(later.received).toEqual([]);
+  });
+
   it('publishes one message per transaction in batch mode, with old and new rows', async () => {
     const { received } = await watch('erp/Orders/batch');
     const a = unique('o');
@@ -90,8 +110,8 @@ describe('sources', () => {
     const { status, body } = await json('/mqtt_sources/');
     expect(status).toBe(200);
     const byName = Object.fromEntries((body as any[]).map((s) => [s.name, s]));
-    expect(byName['bad-template']).toEqual({ name: 'bad-template', origin: 'config', state: 'refused', error: 'MQTT_BRIDGE_SOURCES: sources[4] (bad-template): topic "x/{nope": "{" at 2 is not closed' });
-    expect(byName['bad-qos']).toEqual({ name: 'bad-qos', origin: 'config', state: 'refused', error: 'MQTT_BRIDGE_SOURCES: sources[5] (bad-qos): qos must be 0, 1 or 2, got 3' });
+    expect(byName['bad-template']).toEqual({ name: 'bad-template', origin: 'config', state: 'refused', error: 'MQTT_BRIDGE_SOURCES: sources[5] (bad-template): topic "x/{nope": "{" at 2 is not closed' });
+    expect(byName['bad-qos']).toEqual({ name: 'bad-qos', origin: 'config', state: 'refused', error: 'MQTT_BRIDGE_SOURCES: sources[6] (bad-qos): qos must be 0, 1 or 2, got 3' });
     expect([byName['bad-field'].state, byName['bad-field'].error]).toEqual([
       'refused',
       'topic "data/{NoSuchField}": table data.TableA has no field "NoSuchField" (fields: id, MonitorId, Value, Status)',
