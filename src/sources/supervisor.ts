@@ -31,6 +31,7 @@ export class Supervisor {
   /** "Now" for a new config source: when this HarperDB process started, the same on every thread. */
   private readonly startedAt = Date.now() - process.uptime() * 1000;
   private ticking = false;
+  private readonly reported = new Set<string>();
 
   constructor(
     private readonly store: SourceStore,
@@ -96,9 +97,11 @@ export class Supervisor {
       const context: RunnerContext = { publisher: this.publisher, positions: this.positions, sent: this.sent, slot, me, startedAt: this.startedAt, settleMs };
       this.runners.set(source.name, { runner: new SourceRunner(source, feed, context), spec, tableId: table.tableId });
     } catch (error) {
+      // Not this thread's to retry every tick: the status shows it, the log says it once.
       slot.setError((error as Error).message);
       slot.release(me);
-      throw error;
+      if (!this.reported.has(source.name)) log.error(`source ${source.name} cannot start`, error);
+      this.reported.add(source.name);
     }
   }
 
