@@ -1,4 +1,4 @@
-// npm run --silent bench [-- --wire] [--devices] [--only=wire|fleet|sys|scale|devices,...] [--scale[=10000]] [--fleet[=100000]] [--sys] [--rounds=5] [--messages=20000]
+// npm run --silent bench [-- --wire] [--devices] [--only=wire|fleet|sys|scale|devices|sources,...] [--scale[=10000]] [--fleet[=100000]] [--sys] [--sources[=seconds]] [--sources-kill] [--rounds=5] [--messages=20000]
 // Runs HarperDB instances side by side in one run and prints one JSON document on stdout.
 // Progress goes to stderr; the JSON is also saved under bench/results/. Shared machines are
 // noisy: compare ratios within one run.
@@ -12,6 +12,7 @@ import { firstMessage } from './scenarios/firstMessage.js';
 import { messagePath } from './scenarios/messagePath.js';
 import { fleet, FLEET_RULE } from './scenarios/fleet.js';
 import { scale } from './scenarios/scale.js';
+import { BENCH_SOURCES, sources } from './scenarios/sources.js';
 import { closedLoop, openLoop, type Target, type ThroughputResult } from './scenarios/throughput.js';
 import { median, round } from './stats.js';
 
@@ -30,6 +31,7 @@ const fleetDevices = part('fleet', args.has('fleet')) ? Number(args.get('fleet')
 const wire = part('wire', args.has('wire'));
 const sysOverhead = part('sys', args.has('sys'));
 const devicesPart = part('devices', args.has('devices'));
+const sourceSeconds = part('sources', args.has('sources')) ? Number(args.get('sources') ?? 30) : 0;
 
 // The same shape of topic on both paths: a table exported in schema.graphql (HarperDB's own MQTT
 // routing) and a topic served by this component.
@@ -129,6 +131,13 @@ if (scaleCount > 0) {
 if (fleetDevices > 0) {
   log.info(`fleet: ${fleetDevices} devices under one table rule (history on, as shipped)`);
   report.fleet = await withInstance({ MQTT_BRIDGE_TOPIC_RULES: JSON.stringify([FLEET_RULE]) }, (instance) => fleet(instance, fleetDevices, (message) => log.info(message)));
+}
+
+if (sourceSeconds > 0) {
+  log.info(`sources: ${BENCH_SOURCES.length} tables, 10,000 monitors, ${sourceSeconds} s of inserts${args.has('sources-kill') ? ', kill -9 halfway' : ''}`);
+  report.sources = await withInstance({ MQTT_BRIDGE_SOURCES: JSON.stringify(BENCH_SOURCES), MQTT_BRIDGE_HISTORY_TTL: '0' }, (instance) =>
+    sources(instance, { seconds: sourceSeconds, monitors: 10_000, rowsPerRequest: 100, kill: args.has('sources-kill'), log: (message) => log.info(message) }),
+  );
 }
 
 if (wire) {

@@ -33,6 +33,7 @@ import { registerTelemetryApi } from './telemetry/telemetryApi.js';
 import { RuleStore } from './rules/ruleStore.js';
 import { CreationBudgets } from './tables/creationBudget.js';
 import { TopicRegistry } from './tables/registry.js';
+import { startSources } from './sources/start.js';
 
 /** How often creation budgets that refilled are forgotten. */
 const BUDGET_SWEEP_MS = 60_000;
@@ -97,6 +98,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   );
   await publishOrphanWills(wills, publisher);
   const figures: FigureSources = { registry, retained, rules, sessions, history, counters, version: versionString(), bootId };
+  await startSources(config, publisher);
   // One thread writes $SYS for the whole process.
   if (workerIndex === 0) {
     if (config.sysInterval > 0) {

@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { AccessRuleError, parseAccessRule, type AccessRule } from './access/accessRules.js';
 import { parse } from 'yaml';
 import { checkSharedTables, parseRule, RuleError, type TopicRule } from './rules/rule.js';
+import { parseSourceList, type ParsedSources } from './sources/definition.js';
 
 export interface BridgeConfig {
   /** MQTT over TCP; 0: none. */
@@ -59,6 +60,8 @@ export interface BridgeConfig {
   ingestRateLimit: number;
   /** GET /metrics without credentials (a Prometheus on a trusted network); otherwise super users only. */
   metricsAnonymous: boolean;
+  /** Tables whose changes are published (docs/sources.md); a bad entry is refused on its own. */
+  sources: ParsedSources;
 }
 
 export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
@@ -87,13 +90,14 @@ export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
   ingestMaxBatch: 1000,
   ingestRateLimit: 0,
   metricsAnonymous: false,
+  sources: { sources: [], refused: [] },
 });
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-type Kind = 'name' | 'duration' | 'positiveInt' | 'count' | 'rate' | 'boolean' | 'rules' | 'accessRules' | 'port' | 'bytes';
+type Kind = 'name' | 'duration' | 'positiveInt' | 'count' | 'rate' | 'boolean' | 'rules' | 'accessRules' | 'port' | 'bytes' | 'sources';
 const KINDS: Record<keyof BridgeConfig, Kind> = {
   port: 'port',
   securePort: 'port',
@@ -120,6 +124,7 @@ const KINDS: Record<keyof BridgeConfig, Kind> = {
   ingestMaxBatch: 'positiveInt',
   ingestRateLimit: 'count',
   metricsAnonymous: 'boolean',
+  sources: 'sources',
 };
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -187,6 +192,13 @@ function coerce(key: keyof BridgeConfig, value: unknown, origin: string, databas
       } catch (error) {
         throw error instanceof AccessRuleError ? new ConfigError(error.message) : error;
       }
+    }
+    case 'sources': {
+      const list = typeof value === 'string' ? parseYamlText(value, origin, key) : value;
+      if (list == null) return { sources: [], refused: [] };
+      if (!Array.isArray(list)) throw fail('a list of sources (table, topic, ...; docs/sources.md)');
+      // Each entry on its own: a bad one is refused (and logged), the others run.
+      return parseSourceList(list, `${origin}: sources`, database);
     }
     case 'boolean':
       if (typeof value === 'boolean') return value;

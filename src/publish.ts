@@ -3,6 +3,7 @@
 // record it in the history.
 import type { Access } from './authorize.js';
 import type { Bus } from './bus/bus.js';
+import type { CommitWrite } from './bus/log.js';
 import type { History } from './history.js';
 import type { BusMessage, ForwardedProperties, QoS } from './messages.js';
 import type { RetainedPlace, RetainedStore } from './retained.js';
@@ -16,6 +17,13 @@ export interface Inbound {
   retain: boolean;
   clientId: string;
   properties?: ForwardedProperties;
+}
+
+export interface PublishOptions {
+  /** Written to the message log whatever its QoS: committed (durable) when the promise resolves. */
+  durable?: boolean;
+  /** Committed in the same transaction as the message (implies durable); see Bus.publish. */
+  commitWith?: readonly CommitWrite[];
 }
 
 export type RefusalReason = 'invalid-topic' | 'sys-topic' | 'not-authorized' | 'quota-exceeded';
@@ -56,7 +64,7 @@ export class Publisher {
    * Resolves once every write is committed. When no table has to be created, the writes start
    * before the first await, so messages of one client keep their order.
    */
-  async publish(inbound: Inbound, access: Access, budget?: CreationBudget): Promise<void> {
+  async publish(inbound: Inbound, access: Access, budget?: CreationBudget, options: PublishOptions = {}): Promise<void> {
     const refused = publishProblem(inbound.topic);
     if (refused) throw refused;
     if (!access.mayWrite(inbound.topic, () => this.retained.tableName(inbound.topic))) {
@@ -79,7 +87,14 @@ export class Publisher {
     if (inbound.properties) message.properties = inbound.properties;
     // QoS 1/2 messages are durable once in the message log; the history is not on the way to PUBACK.
     this.history?.record(message);
-    const routed = this.bus.publish(message, message.qos > 0);
+    const durable = message.qos > 0 || options.durable === true || options.commitWith !== undefined;
+    if (place && options.commitWith) {
+      // The retained row first: if the process dies before the message commits, the change is
+      // published again and rewrites the same row, rather than the row missing a published change.
+      await this.retained.write(place, message);
+      return this.bus.publish(message, true, options.commitWith);
+    }
+    const routed = this.bus.publish(message, durable, options.commitWith);
     if (place) await Promise.all([this.retained.write(place, message), routed]);
     else await routed;
   }

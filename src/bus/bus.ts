@@ -9,7 +9,7 @@ import { log } from '../harper/log.js';
 import { sharedBuffer } from '../harper/sharedMemory.js';
 import type { HarperTable } from '../harper/tables.js';
 import { readBusMessage, type BusMessage } from '../messages.js';
-import { MAX_BATCH, MessageLog } from './log.js';
+import { MAX_BATCH, MessageLog, type CommitWrite } from './log.js';
 import { ReorderBuffer, type Batch, type Reservation } from './reorder.js';
 import { Sequence } from './sequence.js';
 
@@ -35,6 +35,7 @@ const GAP_CHECK_MS = 250;
 interface Pending {
   message: BusMessage;
   durable: boolean;
+  commitWith: readonly CommitWrite[];
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -80,11 +81,12 @@ export class Bus {
   /**
    * Accepts a message: it gets its sequence number at the end of this event-loop turn, with the
    * others of the turn. `durable` (QoS 1/2) messages are in the log when the promise resolves;
-   * every message is then routed on every thread.
+   * every message is then routed on every thread. `commitWith` (durable messages only) is written
+   * in the same transaction as the message.
    */
-  publish(message: BusMessage, durable: boolean): Promise<void> {
+  publish(message: BusMessage, durable: boolean, commitWith: readonly CommitWrite[] = []): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ message, durable, resolve, reject });
+      this.pending.push({ message, durable, commitWith: durable ? commitWith : [], resolve, reject });
       if (this.pending.length >= MAX_BATCH) void this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -113,9 +115,9 @@ export class Bus {
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
-    const batch = this.pending;
-    if (batch.length === 0) return;
+    const batch = this.pending.filter(stillWanted);
     this.pending = [];
+    if (batch.length === 0) return;
     const start = this.sequence.allocate(batch.length);
     // Others now wait for these numbers: tell them who is bringing them.
     const reservation: Reservation = { start, count: batch.length, owner: this.threadId };
@@ -123,11 +125,15 @@ export class Bus {
     this.reorder?.reserve(reservation);
     const items: Array<BusMessage | null> = batch.map((p) => p.message);
     const durable: Array<[number, BusMessage]> = [];
-    batch.forEach((p, i) => p.durable && durable.push([start + i, p.message]));
+    const alongside: CommitWrite[] = [];
+    batch.forEach((p, i) => {
+      if (p.durable) durable.push([start + i, p.message]);
+      alongside.push(...p.commitWith);
+    });
     let failure: unknown = null;
     if (durable.length > 0) {
       try {
-        await this.log.append(start, durable);
+        await this.log.append(start, durable, alongside);
       } catch (error) {
         failure = error;
         log.error(`could not write ${durable.length} messages to the message log; their publishers are told`, error);
@@ -163,4 +169,11 @@ export class Bus {
     (stall.owner !== null && this.isLive(stall.owner) ? log.error : log.warn)(`messages ${stall.from}..${stall.to - 1}: ${why}; routing the ${found.size} the log has`);
     this.reorder?.add({ start: stall.from, items });
   }
+}
+
+/** A message whose commitWith says it may no longer commit (its source moved to another thread) is refused here, alone. */
+function stillWanted(pending: Pending): boolean {
+  if (pending.commitWith.every((write) => write.valid?.() !== false)) return true;
+  pending.reject(new Error('not published: its source is no longer run by this thread'));
+  return false;
 }

@@ -2,6 +2,7 @@
 // event-loop turn), as one record keyed by the batch's first sequence number, kept `ttl` seconds.
 // It is what makes an acknowledged message durable (the record is committed before the PUBACKs go
 // out) and what persistent sessions and slow clients read back. One write per batch, no index.
+import { inTransaction } from '../harper/batch.js';
 import { ensureTable, type HarperTable } from '../harper/tables.js';
 import { readBusMessage, type BusMessage } from '../messages.js';
 
@@ -9,6 +10,18 @@ export const LOG_TABLE = 'mqtt_log';
 
 /** A batch is at most this many sequence numbers (see Bus), so a record covering `seq` starts at most this far before it. */
 export const MAX_BATCH = 1000;
+
+/**
+ * A write committed in the same transaction as the log record of the batch holding its message
+ * (a source's position in its change feed): both are committed, or neither. Writes with the same
+ * key in one batch are written once, the last one. The table must be in the log's database.
+ */
+export interface CommitWrite {
+  key: string;
+  write(context: object): void;
+  /** Checked just before the batch is written: false drops the message (and this write) from it. */
+  valid?(): boolean;
+}
 
 interface LogRecord {
   id: number;
@@ -37,12 +50,14 @@ export class MessageLog {
     return new MessageLog(table);
   }
 
-  /** Writes one batch's logged messages as one record; resolves once committed. */
-  append(batchStart: number, entries: ReadonlyArray<readonly [number, BusMessage]>): Promise<unknown> {
-    return this.table.put(batchStart as unknown as string, {
-      id: batchStart,
-      seqs: entries.map(([seq]) => seq),
-      messages: entries.map(([, message]) => message),
+  /** Writes one batch's logged messages as one record, with `alongside` in its transaction; resolves once committed. */
+  append(batchStart: number, entries: ReadonlyArray<readonly [number, BusMessage]>, alongside: readonly CommitWrite[] = []): Promise<unknown> {
+    const record: LogRecord = { id: batchStart, seqs: entries.map(([seq]) => seq), messages: entries.map(([, message]) => message) };
+    if (alongside.length === 0) return this.table.put(batchStart as unknown as string, record);
+    const last = new Map(alongside.map((write) => [write.key, write]));
+    return inTransaction((context) => {
+      void this.table.put(batchStart as unknown as string, record, context);
+      for (const write of last.values()) write.write(context);
     });
   }
 

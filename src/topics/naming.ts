@@ -54,6 +54,9 @@ export const RESERVED_TABLE_NAMES: ReadonlySet<string> = new Set([
   'mqtt_topic_roots',
   'mqtt_topic_rules',
   'mqtt_credentials',
+  'mqtt_sources',
+  'mqtt_source_sent',
+  'mqtt_source_positions',
 ]);
 
 const CANONICAL_LEVEL = /^[a-z0-9]+$/;

@@ -300,7 +300,7 @@ describe('tables the component keeps', () => {
     expect(seen.map((message) => message.payload.toString())).not.toContain('forged');
   });
 
-  it.each(['sys', 'mqtt_topics', 'mqtt_history', 'mqtt_sessions', 'mqtt_wills', 'mqtt_log', 'mqtt_topic_rules', 'mqtt_topic_roots', 'mqtt_credentials'])(
+  it.each(['sys', 'mqtt_topics', 'mqtt_history', 'mqtt_sessions', 'mqtt_wills', 'mqtt_log', 'mqtt_topic_rules', 'mqtt_topic_roots', 'mqtt_credentials', 'mqtt_sources', 'mqtt_source_positions', 'mqtt_console_clients'])(
     'refuse operations API writes, admins included: %s',
     async (table) => {
       for (const body of [

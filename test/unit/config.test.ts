@@ -94,6 +94,14 @@ describe('table rules and creation limits', () => {
     expect(() => resolveConfig(section, {})).toThrow(message);
   });
 
+  it('reads sources, refusing a bad entry on its own, and refuses a section that is not a list', () => {
+    const config = resolveConfig({ database: 'iot', sources: [{ table: 'A', topic: 'data/{table}/{MonitorId}' }, { table: 'B', topic: 'b', qos: 5 }] }, {});
+    expect(config.sources.sources.map((s) => [s.name, s.database])).toEqual([['A', 'iot']]);
+    expect(config.sources.refused).toEqual([{ name: 'B', error: 'config.yaml mqttBridge: sources[1] (B): qos must be 0, 1 or 2, got 5' }]);
+    expect(resolveConfig(undefined, { MQTT_BRIDGE_SOURCES: '[{"table": "T", "topic": "t/{id}"}]' }).sources.sources[0]!.name).toBe('T');
+    expect(() => resolveConfig({ sources: { table: 'A' } }, {})).toThrow('config.yaml mqttBridge: sources must be a list of sources (table, topic, ...; docs/sources.md), got {"table":"A"}');
+  });
+
   it('names the variable when the environment gives bad rules', () => {
     expect(() => resolveConfig(undefined, { MQTT_BRIDGE_TOPIC_RULES: '[{"pattern": "a/b", "table": "t"}]' })).toThrow(
       'MQTT_BRIDGE_TOPIC_RULES: topicRules[0]: pattern "a/b": a pattern needs at least one wildcard',
