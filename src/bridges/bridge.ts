@@ -71,7 +71,8 @@ export class RunningBridge implements Subscriber {
     const saved = await services.tables.state.get(spec.name);
     const figures: BridgeFigures = { ...ZERO_FIGURES };
     if (saved) for (const key of Object.keys(ZERO_FIGURES) as Array<keyof BridgeFigures>) figures[key] = saved[key] ?? 0;
-    return new RunningBridge(spec, services, figures, saved ? { ...saved } : undefined);
+    // Not spread: a record HarperDB hands back keeps its fields behind getters.
+    return new RunningBridge(spec, services, figures, saved);
   }
 
   private wire(): void {

@@ -21,7 +21,8 @@ interface ReceivedPacket {
 export function subscribeInbound(client: MqttClient, spec: BridgeSpec): void {
   if (spec.inbound.length === 0) return;
   // No Local: the remote does not send back what this bridge published there [MQTT-3.8.3-3].
-  const options = spec.protocol === 5 ? { nl: true } : {};
+  // Retain As Published: a retained message stays retained here (a row in its topic table).
+  const options = spec.protocol === 5 ? { nl: true, rap: true } : {};
   client.subscribe(Object.fromEntries(spec.inbound.map((rule) => [rule.filter, { qos: rule.qos, ...options }])));
 }
 

@@ -34,7 +34,8 @@ export class Retries {
   async due(now = Date.now()): Promise<ParkedMessage[]> {
     const rows = (await parkedOf(this.tables.retries, this.bridge)).filter((row) => row.at <= now && !this.sending.has(row.id));
     for (const row of rows) this.sending.add(row.id);
-    return rows.map((row) => ({ ...row, message: readBusMessage(row.message) }));
+    // Field by field: a stored record keeps its fields behind getters.
+    return rows.map((row) => ({ id: row.id, bridge: row.bridge, position: row.position, message: readBusMessage(row.message), remote: { topic: row.remote.topic, qos: row.remote.qos, retain: row.remote.retain }, attempts: row.attempts, reason: row.reason, at: row.at }));
   }
 
   async acknowledged(row: ParkedMessage): Promise<void> {
