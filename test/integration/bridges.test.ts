@@ -121,7 +121,7 @@ describe('outbound', () => {
     expect(sub.got[8]!.topic).toBe('fwd/dev1/t');
     const s = await waitFor(async () => ((await status('out')).acknowledged === 2000 ? status('out') : false), 'acknowledged 2000');
     expect(s).toMatchObject({ connected: true, state: 'live', sent: 2000, acknowledged: 2000, refused: 0, pending: { messages: 0, bytes: 0 }, deadLetters: { count: 0 } });
-  });
+  }, 90_000);
 
   it('keeps messages through a remote outage and delivers them all, in order, when it is back', async () => {
     const sub = await remoteSubscriber('fwd/#');
