@@ -1,4 +1,4 @@
-// npm run --silent bench [-- --wire] [--devices] [--only=wire|fleet|sys|scale|devices|sources,...] [--scale[=10000]] [--fleet[=100000]] [--sys] [--sources[=seconds]] [--sources-kill] [--rounds=5] [--messages=20000]
+// npm run --silent bench [-- --wire] [--devices] [--only=wire|fleet|sys|scale|devices|sources|bridges,...] [--scale[=10000]] [--fleet[=100000]] [--sys] [--sources[=seconds]] [--sources-kill] [--rounds=5] [--messages=20000]
 // Runs HarperDB instances side by side in one run and prints one JSON document on stdout.
 // Progress goes to stderr; the JSON is also saved under bench/results/. Shared machines are
 // noisy: compare ratios within one run.
@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import pino from 'pino';
 import { HarperInstance } from '../src/cli/instance.js';
 import { Mosquitto } from '../src/cli/mosquitto.js';
+import { bridges } from './scenarios/bridges.js';
 import { devices } from './scenarios/devices.js';
 import { firstMessage } from './scenarios/firstMessage.js';
 import { messagePath } from './scenarios/messagePath.js';
@@ -20,7 +21,7 @@ const log = pino({ name: 'bench', base: undefined }, pino.destination(2));
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((arg) => { const [key, value] = arg.replace(/^--/, '').split('='); return [key!, value]; }));
 const rounds = Number(args.get('rounds') ?? 5);
 const messages = Number(args.get('messages') ?? 20_000);
-// --only=a,b runs just those parts (wire, throughput, sys, scale, fleet, devices); --only-sys and --only-fleet are its old spellings.
+// --only=a,b runs just those parts (wire, throughput, sys, scale, fleet, devices, bridges); --only-sys and --only-fleet are its old spellings.
 const only = new Set((args.get('only') ?? '').split(',').filter(Boolean));
 if (args.has('only-sys')) only.add('sys');
 if (args.has('only-fleet')) only.add('fleet');
@@ -32,6 +33,7 @@ const wire = part('wire', args.has('wire'));
 const sysOverhead = part('sys', args.has('sys'));
 const devicesPart = part('devices', args.has('devices'));
 const sourceSeconds = part('sources', args.has('sources')) ? Number(args.get('sources') ?? 30) : 0;
+const bridgesPart = part('bridges', args.has('bridges'));
 
 // The same shape of topic on both paths: a table exported in schema.graphql (HarperDB's own MQTT
 // routing) and a topic served by this component.
@@ -155,6 +157,16 @@ if (wire) {
 if (devicesPart) {
   log.info('devices: credentials vs admin (connects, QoS 1 publishes), HTTP ingest vs MQTT QoS 1 (history on)');
   report.devices = await withInstance({}, (instance) => devices(instance, Math.min(rounds, 3), Math.min(messages, 10_000), (message) => log.info(message)));
+}
+
+if (bridgesPart) {
+  log.info('bridges: outbound QoS 1 to a local Mosquitto through a bridge vs direct, catch-up after an outage');
+  const mosquitto = await Mosquitto.start();
+  try {
+    report.bridges = await withInstance({}, (instance) => bridges(instance, mosquitto, Math.min(messages, 10_000), (message) => log.info(message)));
+  } finally {
+    await mosquitto.stop();
+  }
 }
 
 const json = JSON.stringify(report, null, 2) + '\n';

@@ -34,6 +34,7 @@ import { RuleStore } from './rules/ruleStore.js';
 import { CreationBudgets } from './tables/creationBudget.js';
 import { TopicRegistry } from './tables/registry.js';
 import { startSources } from './sources/start.js';
+import { startBridges } from './bridges/start.js';
 
 /** How often creation budgets that refilled are forgotten. */
 const BUDGET_SWEEP_MS = 60_000;
@@ -97,6 +98,8 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
     },
   );
   await publishOrphanWills(wills, publisher);
+  const owner = `thread ${nodeThreadId} of process ${bootId}`;
+  await startBridges({ configured: config.bridges, database, messageLogTtl: config.messageLogTtl, bus, router, publisher, thread: nodeThreadId, first: workerIndex === 0, owner, isLive: (id) => counters.isLive(id) });
   const figures: FigureSources = { registry, retained, rules, sessions, history, counters, version: versionString(), bootId };
   await startSources(config, publisher);
   // One thread writes $SYS for the whole process.

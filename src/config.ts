@@ -62,6 +62,8 @@ export interface BridgeConfig {
   metricsAnonymous: boolean;
   /** Tables whose changes are published (docs/sources.md); a bad entry is refused on its own. */
   sources: ParsedSources;
+  /** Remote brokers to bridge to, each checked on its own when bridges start (src/bridges/spec.ts). */
+  bridges: unknown[];
 }
 
 export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
@@ -91,13 +93,14 @@ export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
   ingestRateLimit: 0,
   metricsAnonymous: false,
   sources: { sources: [], refused: [] },
+  bridges: [],
 });
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-type Kind = 'name' | 'duration' | 'positiveInt' | 'count' | 'rate' | 'boolean' | 'rules' | 'accessRules' | 'port' | 'bytes' | 'sources';
+type Kind = 'list' | 'name' | 'duration' | 'positiveInt' | 'count' | 'rate' | 'boolean' | 'rules' | 'accessRules' | 'port' | 'bytes' | 'sources';
 const KINDS: Record<keyof BridgeConfig, Kind> = {
   port: 'port',
   securePort: 'port',
@@ -125,6 +128,7 @@ const KINDS: Record<keyof BridgeConfig, Kind> = {
   ingestRateLimit: 'count',
   metricsAnonymous: 'boolean',
   sources: 'sources',
+  bridges: 'list',
 };
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -180,6 +184,13 @@ function coerce(key: keyof BridgeConfig, value: unknown, origin: string, databas
       const bytes = parseBytes(value);
       if (bytes !== null && bytes >= 64 && bytes <= MAX_PACKET_BYTES) return bytes;
       throw fail(`a size from 64 bytes to 256MiB, in bytes or like "512KiB", "16MiB"`);
+    }
+    case 'list': {
+      // Only the shape: a bad entry must not stop the others, so entries are checked one by one later.
+      const list = typeof value === 'string' ? parseYamlText(value, origin, key) : value;
+      if (list == null) return [];
+      if (!Array.isArray(list)) throw fail('a list');
+      return list;
     }
     case 'rules':
       return parseRules(typeof value === 'string' ? parseYamlText(value, origin, key) : value, origin, database);

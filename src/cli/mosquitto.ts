@@ -11,7 +11,7 @@ export const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
 
 export class Mosquitto {
   private constructor(
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
     readonly port: number,
     readonly dir: string,
   ) {}
@@ -45,6 +45,25 @@ export class Mosquitto {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`mosquitto did not listen on ${this.port} within ${timeoutMs} ms`);
+  }
+
+  /** Stops it and keeps its files (persistence, config): `resume` starts it again on the same port. */
+  async pause(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.kill('SIGTERM');
+      await exited;
+    }
+  }
+
+  async resume(): Promise<void> {
+    this.child = spawn(MOSQUITTO_BIN, ['-c', join(this.dir, 'mosquitto.conf')], { stdio: 'ignore' });
+    await this.listening();
+  }
+
+  /** Re-reads its ACL and password files (SIGHUP). */
+  reload(): void {
+    this.child.kill('SIGHUP');
   }
 
   async stop(): Promise<void> {

@@ -9,18 +9,10 @@
 import { server } from 'harperdb';
 import type { HarperUser } from '../authorize.js';
 import { log } from '../harper/log.js';
-import { HttpError, reply, requireAdmin, restResource, type RestRequest } from '../harper/restResource.js';
+import { HttpError, pathParts, reply, requireAdmin, restResource } from '../harper/restResource.js';
 import { claim } from '../tables/ownership.js';
 import { CredentialError, readChanges, readNewCredential, viewOf } from './credential.js';
 import { CREDENTIALS_TABLE, type CredentialStore } from './credentialStore.js';
-
-function pathParts(request: RestRequest): string[] {
-  return request.path
-    .replace(/^\/|\/$/g, '')
-    .split('/')
-    .filter(Boolean)
-    .map(decodeURIComponent);
-}
 
 /** CredentialError -> HTTP status with the same message. */
 async function answering<T>(work: () => Promise<T> | T): Promise<T> {

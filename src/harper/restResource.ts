@@ -102,3 +102,8 @@ export function requireAdmin(user: HarperUser | undefined): void {
 export function reply(status: number, data: unknown, headers: Record<string, string> = {}): { status: number; headers: Record<string, string>; data: unknown } {
   return { status, headers, data };
 }
+
+/** The decoded path segments below the registered path: `/a%2Fb/c/` -> ['a/b', 'c']. */
+export function pathParts(request: RestRequest): string[] {
+  return request.path.replace(/^\/|\/$/g, '').split('/').filter(Boolean).map(decodeURIComponent);
+}

@@ -57,6 +57,10 @@ export const RESERVED_TABLE_NAMES: ReadonlySet<string> = new Set([
   'mqtt_sources',
   'mqtt_source_sent',
   'mqtt_source_positions',
+  'mqtt_bridges',
+  'mqtt_bridge_state',
+  'mqtt_bridge_retries',
+  'mqtt_bridge_dead_letters',
 ]);
 
 const CANONICAL_LEVEL = /^[a-z0-9]+$/;

@@ -1,0 +1,79 @@
+// Bridges (issue #10): outbound QoS 1 messages/s from HarperDB to a local Mosquitto through a
+// bridge, as a ratio to a plain MQTT.js client publishing the same messages to that Mosquitto
+// (64 in flight); and the time to deliver a backlog built during a remote outage.
+import { performance } from 'node:perf_hooks';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { HarperInstance } from '../../src/cli/instance.js';
+import type { Mosquitto } from '../../src/cli/mosquitto.js';
+import { round } from '../stats.js';
+
+const IN_FLIGHT = 64;
+
+async function connected(port: number, clientId: string): Promise<MqttClient> {
+  const client = mqtt.connect({ host: '127.0.0.1', port, clientId, reconnectPeriod: 300, clean: true });
+  await new Promise<void>((resolve, reject) => (client.once('connect', () => resolve()), client.once('error', reject)));
+  return client;
+}
+
+/** Publishes `count` QoS 1 messages, IN_FLIGHT at a time; resolves when all are acknowledged. */
+async function publishAll(client: MqttClient, topic: string, count: number): Promise<void> {
+  const payload = Buffer.alloc(64, 0x61);
+  let next = 0;
+  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+    while (next < count) await client.publishAsync(topic, payload, { qos: 1 }).then(() => next++, () => undefined).then(() => undefined);
+  }));
+}
+
+/** Resolves when `count` messages arrived on `filter`, with the time of the last one. */
+function expect(sub: MqttClient, prefix: string, count: number): Promise<number> {
+  let got = 0;
+  return new Promise((resolve) => sub.on('message', (topic) => topic.startsWith(prefix) && ++got === count && resolve(performance.now())));
+}
+
+export async function bridges(instance: HarperInstance, mosquitto: Mosquitto, messages: number, say: (message: string) => void): Promise<Record<string, number>> {
+  const base = `http://127.0.0.1:${instance.info.ports.http}`;
+  const response = await fetch(`${base}/mqtt_bridges/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', url: `mqtt://127.0.0.1:${mosquitto.port}`, inflight: IN_FLIGHT, outbound: [{ filter: 'bench/#', remoteTopic: 'bridged/${topic}' }] }),
+  });
+  if (response.status !== 201) throw new Error(`adding the bridge: ${response.status} ${await response.text()}`);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const sub = await connected(mosquitto.port, 'bench-remote-sub');
+  await sub.subscribeAsync(['bridged/#', 'direct/#'], { qos: 1 });
+
+  const direct = await connected(mosquitto.port, 'bench-direct');
+  const directDone = expect(sub, 'direct/', messages);
+  let start = performance.now();
+  await publishAll(direct, 'direct/x', messages);
+  const directRate = messages / (((await directDone) - start) / 1000);
+  say(`direct to Mosquitto: ${round(directRate, 0)} messages/s`);
+
+  const local = await connected(instance.info.ports.mqtt, 'bench-local');
+  const bridgedDone = expect(sub, 'bridged/', messages);
+  start = performance.now();
+  await publishAll(local, 'bench/x', messages);
+  const bridgedRate = messages / (((await bridgedDone) - start) / 1000);
+  say(`through the bridge: ${round(bridgedRate, 0)} messages/s (ratio ${round(bridgedRate / directRate, 2)})`);
+
+  // Outage: the backlog is published while Mosquitto is down, then delivered when it is back.
+  await mosquitto.pause();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await publishAll(local, 'bench/backlog', messages);
+  start = performance.now();
+  await mosquitto.resume();
+  const caughtUp = await pendingDrained(base);
+  const recoveryMs = caughtUp - start;
+  say(`after an outage: ${messages} messages delivered ${round(recoveryMs, 0)} ms after the remote came back (${round(messages / (recoveryMs / 1000), 0)} messages/s)`);
+  for (const client of [sub, direct, local]) await client.endAsync(true);
+  return { directPerSecond: round(directRate, 0), bridgedPerSecond: round(bridgedRate, 0), ratio: round(bridgedRate / directRate, 2), backlog: messages, recoveryMs: round(recoveryMs, 0), catchUpPerSecond: round(messages / (recoveryMs / 1000), 0) };
+}
+
+/** Polls the bridge's status until nothing is pending; the time it saw that. */
+async function pendingDrained(base: string): Promise<number> {
+  for (;;) {
+    const status = (await (await fetch(`${base}/mqtt_bridges/bench`)).json()) as { status: { connected: boolean; pending: { messages: number } } };
+    if (status.status.connected && status.status.pending.messages === 0) return performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,38 @@
+// MQTT.js options for a remote broker. TLS files are read when the bridge starts (the spec only
+// names them), so a rotated certificate is picked up by changing or restarting the bridge.
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { BridgeSpec } from './spec.js';
+
+/** Reconnect attempts after a lost or refused connection: MQTT.js retries at this period. */
+const RECONNECT_MS = 1000;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export function clientOptions(spec: BridgeSpec): IClientOptions {
+  const options: IClientOptions = {
+    protocolVersion: spec.protocol,
+    clientId: spec.clientId,
+    keepalive: spec.keepalive,
+    clean: spec.clean,
+    reconnectPeriod: RECONNECT_MS,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    // The bridge resends what the remote did not acknowledge itself (from the message log), and
+    // subscribes again on every connection.
+    resubscribe: true,
+    queueQoSZero: false,
+  };
+  if (spec.protocol === 5) options.properties = { sessionExpiryInterval: spec.clean ? 0 : spec.sessionExpiry };
+  if (spec.username !== undefined) options.username = spec.username;
+  if (spec.password !== undefined) options.password = spec.password;
+  if (spec.tls) {
+    options.rejectUnauthorized = spec.tls.rejectUnauthorized;
+    if (spec.tls.ca) options.ca = readFileSync(spec.tls.ca);
+    if (spec.tls.cert) options.cert = readFileSync(spec.tls.cert);
+    if (spec.tls.key) options.key = readFileSync(spec.tls.key);
+  }
+  return options;
+}
+
+export function connectRemote(spec: BridgeSpec): MqttClient {
+  return mqtt.connect(spec.url, clientOptions(spec));
+}
