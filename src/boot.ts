@@ -33,6 +33,7 @@ import { registerTelemetryApi } from './telemetry/telemetryApi.js';
 import { RuleStore } from './rules/ruleStore.js';
 import { CreationBudgets } from './tables/creationBudget.js';
 import { TopicRegistry } from './tables/registry.js';
+import type { SourceStatuses } from './sources/sourcesApi.js';
 import { startSources } from './sources/start.js';
 
 /** How often creation budgets that refilled are forgotten. */
@@ -46,6 +47,8 @@ export interface Started {
   /** Where the broker's figures come from ($SYS, metrics). */
   figures: FigureSources;
   console: ConsoleServices;
+  /** null: sources are off. */
+  sources: SourceStatuses | null;
 }
 
 export async function startServices(config: BridgeConfig, counters: Counters): Promise<Started> {
@@ -98,7 +101,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   );
   await publishOrphanWills(wills, publisher);
   const figures: FigureSources = { registry, retained, rules, sessions, history, counters, version: versionString(), bootId };
-  await startSources(config, publisher);
+  const sources = await startSources(config, publisher);
   // One thread writes $SYS for the whole process.
   if (workerIndex === 0) {
     if (config.sysInterval > 0) {
@@ -115,7 +118,8 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   return {
     session: { config, router, registry, publisher, retained, bus, sessions, wills, delayedWills, counters, budgets, overload, clients, devices },
     figures,
-    console: { retained, board, history },
+    console: { retained, board, history, sources: sources.statuses },
+    sources: sources.statuses,
   };
 }
 
