@@ -33,6 +33,7 @@ import { registerTelemetryApi } from './telemetry/telemetryApi.js';
 import { RuleStore } from './rules/ruleStore.js';
 import { CreationBudgets } from './tables/creationBudget.js';
 import { TopicRegistry } from './tables/registry.js';
+import type { SourceStatuses } from './sources/sourcesApi.js';
 import { startSources } from './sources/start.js';
 import { startBridges } from './bridges/start.js';
 
@@ -47,6 +48,8 @@ export interface Started {
   /** Where the broker's figures come from ($SYS, metrics). */
   figures: FigureSources;
   console: ConsoleServices;
+  /** null: sources are off. */
+  sources: SourceStatuses | null;
 }
 
 export async function startServices(config: BridgeConfig, counters: Counters): Promise<Started> {
@@ -101,7 +104,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   const owner = `thread ${nodeThreadId} of process ${bootId}`;
   await startBridges({ configured: config.bridges, database, messageLogTtl: config.messageLogTtl, bus, router, publisher, thread: nodeThreadId, first: workerIndex === 0, owner, isLive: (id) => counters.isLive(id) });
   const figures: FigureSources = { registry, retained, rules, sessions, history, counters, version: versionString(), bootId };
-  await startSources(config, publisher);
+  const sources = await startSources(config, publisher);
   // One thread writes $SYS for the whole process.
   if (workerIndex === 0) {
     if (config.sysInterval > 0) {
@@ -118,7 +121,8 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   return {
     session: { config, router, registry, publisher, retained, bus, sessions, wills, delayedWills, counters, budgets, overload, clients, devices },
     figures,
-    console: { retained, board, history },
+    console: { retained, board, history, sources: sources.statuses },
+    sources: sources.statuses,
   };
 }
 

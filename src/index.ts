@@ -15,6 +15,7 @@ import { acceptBearerPasswords } from './ingest/bearerAuth.js';
 import { INGEST_PATH } from './ingest/ingestApi.js';
 import { TELEMETRY_PATH } from './telemetry/telemetryApi.js';
 import { ClientSession, type SessionServices } from './session/client.js';
+import type { SourceStatuses } from './sources/sourcesApi.js';
 import { Counters } from './stats/counters.js';
 import { readFigures, type FigureSources } from './sys/figures.js';
 import { Authenticator } from './wire/authentication.js';
@@ -69,6 +70,7 @@ const limits: ServerLimits = config ?? DEFAULTS;
 let services: SessionServices | undefined;
 let figureSources: FigureSources | undefined;
 let consoleServices: ConsoleServices | undefined;
+let sourceStatuses: SourceStatuses | null = null;
 
 // Registered now, while HarperDB loads components: it starts listening once they are loaded.
 listen(listenerOptions(config ?? resolveListeners(readConfigSection(CONFIG_FILE), process.env), settings), (socket) => {
@@ -98,7 +100,11 @@ function admitDevice(services: SessionServices, user: HarperUser | undefined, cl
 }
 
 // Before the services start: our paths win over topic roots (REST topic paths) of the same name.
-registerMetrics({ anonymous: config?.metricsAnonymous ?? false, figures: () => (figureSources ? readFigures(figureSources) : null) });
+registerMetrics({
+  anonymous: config?.metricsAnonymous ?? false,
+  figures: () => (figureSources ? readFigures(figureSources) : null),
+  sources: async () => (sourceStatuses ? sourceStatuses() : []),
+});
 registerConsole(new URL('./console/web/', import.meta.url), () => consoleServices ?? null);
 
 if (config) {
@@ -107,6 +113,7 @@ if (config) {
       services = started.session;
       figureSources = started.figures;
       consoleServices = started.console;
+      sourceStatuses = started.sources;
       log.info(`ready: database ${config.database}, ${services.registry.size} topic tables, history ${config.historyTtl ? config.historyTtl + ' s' : 'off'}`);
     },
     (error) => log.error('harper-mqtt-bridge failed to start; MQTT clients are refused', error),

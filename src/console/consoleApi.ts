@@ -1,6 +1,6 @@
 // The web console at /mqtt-console/ on HarperDB's HTTP port, for HarperDB super users: the page
 // and its scripts (built into dist/console/web/), and the reads the page cannot make over MQTT:
-// the clients of every thread, a topic's retained rows and its history. They live under the page's
+// the clients of every thread, a topic's retained rows and its history, the sources' statuses. They live under the page's
 // path because a browser sends the Basic credentials it was asked for there only below that path
 // (the page's MQTT WebSocket connects to /mqtt-console/ws for the same reason).
 import { readdirSync, readFileSync } from 'node:fs';
@@ -13,7 +13,9 @@ import type { MessageRow } from '../messages.js';
 import type { RetainedStore } from '../retained.js';
 import { claim } from '../tables/ownership.js';
 import { topicNameProblem } from '../topics/validate.js';
+import type { SourceStatuses } from '../sources/sourcesApi.js';
 import type { ClientsBoard } from './clientsBoard.js';
+import { sourceView } from './sourceViews.js';
 import type { MessageView, RetainedView } from './web/api.js';
 
 /** Not a topic path: topic roots are registered later and give way to resources already there. */
@@ -36,6 +38,8 @@ export interface ConsoleServices {
   board: ClientsBoard;
   /** null: the history is off. */
   history: History | null;
+  /** null: sources are off. */
+  sources: SourceStatuses | null;
 }
 
 interface StaticFile {
@@ -108,6 +112,7 @@ export function registerConsole(webDir: URL, services: () => ConsoleServices | n
         if (path === 'api/clients') return started.board.gather();
         if (path === 'api/retained') return retainedOf(started.retained, query.get('topic') ?? '');
         if (path === 'api/history') return historyOf(started.history, query.get('topic') ?? '', Number(query.get('limit') ?? 20));
+        if (path === 'api/sources') return started.sources ? (await started.sources()).map(sourceView) : [];
       }
       const file = files.get(path === '' ? 'index.html' : path);
       if (!file) throw new HttpError(404, `no ${path} in the console`);

@@ -1,5 +1,5 @@
 // The broker's figures in the Prometheus text exposition format (version 0.0.4): one HELP and TYPE
-// line per metric, then its sample. Counters only go up (and restart from 0 with HarperDB), so
+// line per metric, then its samples (one, or one per label set). Counters only go up (and restart from 0 with HarperDB), so
 // Prometheus' rate() works on them; gauges are the current value. Pure code, no HarperDB.
 import type { SysFigures } from '../sys/tree.js';
 
@@ -58,6 +58,14 @@ export const METRICS: readonly Metric[] = [
   gauge('mqtt_history_rows', 'Rows of the message history table (absent when the history is off).', (f) => f.historyRows),
 ];
 
+/** One metric's samples, as written under its HELP and TYPE lines. */
+export interface Family {
+  name: string;
+  type: MetricType;
+  help: string;
+  samples: Array<{ labels?: Record<string, string>; value: number }>;
+}
+
 /** Backslash and newline escaped, as the format wants in HELP text. */
 const escapeHelp = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 /** Backslash, double quote and newline escaped, as the format wants in label values. */
@@ -71,16 +79,28 @@ function formatValue(value: number): string {
   return String(value);
 }
 
-export function renderMetrics(figures: SysFigures, metrics: readonly Metric[] = METRICS): string {
+const labelText = (labels: Record<string, string> | undefined) =>
+  labels ? '{' + Object.entries(labels).map(([key, label]) => `${key}="${escapeLabel(label)}"`).join(',') + '}' : '';
+
+/** Families without samples are left out (a feature that is off, no sources). */
+export function renderFamilies(families: readonly Family[]): string {
   const lines: string[] = [];
-  for (const metric of metrics) {
-    const value = metric.value(figures);
-    if (value === null) continue;
-    const labels = metric.labels?.(figures);
-    const labelText = labels
-      ? '{' + Object.entries(labels).map(([key, label]) => `${key}="${escapeLabel(label)}"`).join(',') + '}'
-      : '';
-    lines.push(`# HELP ${metric.name} ${escapeHelp(metric.help)}`, `# TYPE ${metric.name} ${metric.type}`, `${metric.name}${labelText} ${formatValue(value)}`);
+  for (const { name, type, help, samples } of families) {
+    if (samples.length === 0) continue;
+    lines.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`);
+    for (const sample of samples) lines.push(`${name}${labelText(sample.labels)} ${formatValue(sample.value)}`);
   }
-  return lines.join('\n') + '\n';
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+}
+
+/** The broker-wide metrics: one sample each. */
+export function sysFamilies(figures: SysFigures, metrics: readonly Metric[] = METRICS): Family[] {
+  return metrics.map(({ name, type, help, value, labels }) => {
+    const current = value(figures);
+    return { name, type, help, samples: current === null ? [] : [{ labels: labels?.(figures), value: current }] };
+  });
+}
+
+export function renderMetrics(figures: SysFigures, metrics: readonly Metric[] = METRICS): string {
+  return renderFamilies(sysFamilies(figures, metrics));
 }

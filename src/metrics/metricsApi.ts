@@ -1,12 +1,15 @@
 // GET /metrics on HarperDB's HTTP port: the broker's figures for Prometheus. HarperDB super users
 // only, unless `metricsAnonymous` lets anyone read them (a scraper on a trusted network). Figures
-// are read fresh at each scrape from every thread's shared counters, so any thread can answer.
+// are read fresh at each scrape from every thread's shared counters, and sources' from their
+// position rows and shared slots, so any thread can answer.
 import { server } from 'harperdb';
 import { log } from '../harper/log.js';
 import { HttpError, requireAdmin, restResource } from '../harper/restResource.js';
+import type { SourceStatus } from '../sources/status.js';
 import type { SysFigures } from '../sys/tree.js';
 import { claim } from '../tables/ownership.js';
-import { CONTENT_TYPE, renderMetrics } from './exposition.js';
+import { CONTENT_TYPE, renderFamilies, sysFamilies } from './exposition.js';
+import { sourceFamilies } from './sourceMetrics.js';
 
 export const METRICS_PATH = 'metrics';
 
@@ -15,6 +18,8 @@ export interface MetricsSource {
   anonymous: boolean;
   /** null while this thread is starting (or the configuration is bad). */
   figures(): Promise<SysFigures> | null;
+  /** Every source's status (none when sources are off). */
+  sources(): Promise<SourceStatus[]>;
 }
 
 export function registerMetrics(source: MetricsSource): void {
@@ -28,7 +33,13 @@ export function registerMetrics(source: MetricsSource): void {
       if (!source.anonymous) requireAdmin(request.user);
       const figures = source.figures();
       if (!figures) throw new HttpError(503, 'harper-mqtt-bridge is starting or not configured correctly (see the log)');
-      return { contentType: CONTENT_TYPE, data: renderMetrics(await figures) };
+      // The broker's figures are still worth a scrape when the sources' cannot be read.
+      const sources = source.sources().catch((error) => {
+        log.warn("metrics: could not read the sources' statuses", error);
+        return [];
+      });
+      const [sys, statuses] = await Promise.all([figures, sources]);
+      return { contentType: CONTENT_TYPE, data: renderFamilies([...sysFamilies(sys), ...sourceFamilies(statuses)]) };
     },
   });
   claim(resource);

@@ -17,11 +17,18 @@ import { sentRecord } from './tracking.js';
 
 export const SENT_RESOURCE = 'mqtt_sent';
 
-export function registerSourcesApi(store: SourceStore, positions: Positions, sent: SentRows, slot: (name: string) => SourceSlot, database: string): void {
-  const statuses = async (): Promise<SourceStatus[]> => {
+/** Every source's status, read from the position rows and shared slots: the same on any thread. */
+export type SourceStatuses = () => Promise<SourceStatus[]>;
+
+export function sourceStatuses(store: SourceStore, positions: Positions, slot: (name: string) => SourceSlot): SourceStatuses {
+  return async () => {
     const running = await Promise.all(store.all().map((source) => sourceStatus(source, store, positions, slot(source.name))));
     return [...running, ...store.refused().map(refusedStatus)];
   };
+}
+
+export function registerSourcesApi(store: SourceStore, positions: Positions, sent: SentRows, slot: (name: string) => SourceSlot, database: string): SourceStatuses {
+  const statuses = sourceStatuses(store, positions, slot);
   const sources = restResource(SOURCES_TABLE, {
     get: async (request) => {
       requireAdmin(request.user);
@@ -72,6 +79,7 @@ export function registerSourcesApi(store: SourceStore, positions: Positions, sen
     claim(resource);
     server.resources.set(name, resource, { rest: true, mqtt: false });
   }
+  return statuses;
 }
 
 /** A key from a query string: HarperDB keys keep their type, so "7" may be the number 7 or the string. */

@@ -10,13 +10,19 @@ import { Positions } from './positions.js';
 import { SentRows } from './sentRows.js';
 import { PublishApi } from './publishApi.js';
 import { registerRestPublish } from './restPublish.js';
-import { registerSourcesApi } from './sourcesApi.js';
+import { registerSourcesApi, type SourceStatuses } from './sourcesApi.js';
 import { SourceStore, SOURCES_TABLE } from './sourceStore.js';
 import { Supervisor } from './supervisor.js';
 
 const DAY_SECONDS = 86_400;
 
-export async function startSources(config: BridgeConfig, publisher: Publisher): Promise<PublishApi> {
+export interface StartedSources {
+  api: PublishApi;
+  /** null: sources are off (HarperDB internals they read are missing). */
+  statuses: SourceStatuses | null;
+}
+
+export async function startSources(config: BridgeConfig, publisher: Publisher): Promise<StartedSources> {
   const { database } = config;
   const api = new PublishApi(publisher);
   api.install();
@@ -31,16 +37,16 @@ export async function startSources(config: BridgeConfig, publisher: Publisher): 
     checkAuditInternals(openTable(database, SOURCES_TABLE));
   } catch (error) {
     if (workerIndex === 0) log.error(`sources are off: ${(error as Error).message}`);
-    return api;
+    return { api, statuses: null };
   }
   const workerCount = (server as { workerCount?: number }).workerCount ?? 1;
   const supervisor = new Supervisor(store, positions, sent, publisher, { me: nodeThreadId, workerIndex, workerCount });
-  registerSourcesApi(store, positions, sent, (name) => supervisor.slot(name), database);
+  const statuses = registerSourcesApi(store, positions, sent, (name) => supervisor.slot(name), database);
   if (workerIndex === 0) {
     for (const refused of store.refused()) log.error(`source refused: ${refused.error}`);
     const forgotten = await store.forgetRemoved();
     if (forgotten > 0) log.info(`forgot the positions of ${forgotten} source(s) no longer configured`);
   }
   supervisor.start();
-  return api;
+  return { api, statuses };
 }

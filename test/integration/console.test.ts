@@ -10,6 +10,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HarperInstance, PROJECT_DIR } from '../../src/cli/instance.js';
 import { closeAll, connect, publish, record, subscribe, unique, waitFor } from '../helpers/mqtt.js';
+import { operation } from '../helpers/operations.js';
 
 afterEach(closeAll);
 
@@ -149,6 +150,41 @@ describe('web console', () => {
     // The page's own connection is listed too.
     const ids = await page.$$eval('#clients-body tr td:first-child', (cells) => cells.map((cell) => cell.textContent));
     expect(ids.some((clientId) => clientId?.startsWith('mqtt-console-'))).toBe(true);
+  });
+
+  it('lists the sources with their table, topic, state and exact published count, refreshed as they publish', async () => {
+    const { adminUser, adminPassword } = instance().info;
+    const table = unique('ConsoleRows').replace('-', '_');
+    const name = `console.${table}`;
+    await operation(instance().info, { operation: 'create_table', database: 'data', table, primary_key: 'id' });
+    const added = await fetch(`${base}/mqtt_sources/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Basic ' + Buffer.from(`${adminUser}:${adminPassword}`).toString('base64') },
+      body: JSON.stringify({ name, database: 'data', table, topic: 'console-source/{id}', qos: 0 }),
+    });
+    expect(added.status, await added.text()).toBe(200);
+    const cell = (key: string) => text(`#sources-table tr[data-key="${name}"] td[data-key="${key}"]`);
+    await page.waitForSelector(`#sources-table tr[data-key="${name}"]`, { timeout: 5000 });
+
+    // The operations API thread may see the new table a moment after create_table answers.
+    const insert = (ids: number[]) => operation(instance().info, { operation: 'insert', database: 'data', table, records: ids.map((id) => ({ id, n: id })) });
+    await waitFor(() => insert([1]).then(() => true, () => false), 'the first insert', 10_000);
+    await insert([2, 3, 4, 5, 6, 7]);
+    await page.waitForFunction(
+      (selector) => document.querySelector(selector)?.textContent === '7',
+      { timeout: 10_000 },
+      `#sources-table tr[data-key="${name}"] td[data-key="published"]`,
+    );
+    expect(await cell('table')).toBe(`data.${table}`);
+    expect(await cell('mode')).toBe('event');
+    expect(await cell('topic')).toBe('console-source/{id}');
+    expect(await cell('state')).toMatch(/^running \(thread \d+\)$/);
+    expect(await cell('skipped')).toBe('0');
+    expect(await cell('error')).toBe('–');
+    await page.waitForFunction((selector) => document.querySelector(selector)?.textContent === 'caught up', { timeout: 5000 }, `#sources-table tr[data-key="${name}"] td[data-key="lag"]`);
+    expect(await page.$$eval('#sources-table th', (cells) => cells.map((c) => c.textContent))).toEqual(['Source', 'Table', 'Mode', 'Topic', 'State', 'Published', 'Skipped', 'Lag', 'Position', 'Last error']);
+    expect(await text('#sources-count')).toBe('1, 1 running');
+    expect(errors).toEqual([]);
   });
 
   it('publishes a test message from the form, byte for byte', async () => {

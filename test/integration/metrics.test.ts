@@ -5,6 +5,8 @@ import type { MqttClient } from 'mqtt';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, connectOnThread, harper, httpBase, publish, sleep, subscribe, unique, waitFor } from '../helpers/mqtt.js';
+import { operation } from '../helpers/operations.js';
+import { request } from '../helpers/rest.js';
 
 afterEach(closeAll);
 
@@ -27,6 +29,7 @@ async function figures(): Promise<Figures> {
   expect(status).toBe(200);
   const result: Figures = {};
   for (const family of parsePrometheusTextFormat(text)) {
+    if (family.name.startsWith('mqtt_source_')) continue; // one sample per source (see the sources test)
     expect(family.metrics.length).toBe(1);
     result[family.name] = Number(family.metrics[0]!.value);
   }
@@ -151,5 +154,41 @@ describe('GET /metrics', () => {
     expect(viewer.status).toBe(403);
     expect(viewer.text).not.toContain('mqtt_');
     expect((await scrape(basic(name, 'wrong'))).status).toBe(401);
+  });
+
+  it('reports each source with its exact published count, labelled with its name', async () => {
+    const table = unique('MetricRows').replace('-', '_');
+    const name = `metrics.${table}`;
+    await operation(harper(), { operation: 'create_table', database: 'data', table, primary_key: 'id' });
+    expect(await request('POST', '/mqtt_sources/', { name, database: 'data', table, topic: `metrics-source/{id}`, qos: 0 })).toBe(200);
+    const startedAt = Date.now();
+    // The operations API thread may see the new table a moment after create_table answers.
+    const insert = (ids: number[]) => operation(harper(), { operation: 'insert', database: 'data', table, records: ids.map((id) => ({ id, n: id })) });
+    await waitFor(() => insert([1]).then(() => true, () => false), 'the first insert', 10_000);
+    await insert([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (let id = 11; id <= 25; id++) await insert([id]);
+
+    const sample = (families: ReturnType<typeof parsePrometheusTextFormat>, metric: string) => {
+      const family = families.find((f) => f.name === metric);
+      return family && { type: family.type, values: family.metrics.filter((m) => m.labels?.source === name).map((m) => Number(m.value)) };
+    };
+    const families = await waitFor(async () => {
+      const parsed = parsePrometheusTextFormat((await scrape()).text);
+      const published = sample(parsed, 'mqtt_source_messages_published_total')?.values[0];
+      return published === 25 && sample(parsed, 'mqtt_source_lag_seconds')?.values[0] === 0 ? parsed : false;
+    }, 'the source to publish 25 messages and catch up', 15_000);
+    expect(sample(families, 'mqtt_source_messages_published_total')).toEqual({ type: 'COUNTER', values: [25] });
+    expect(sample(families, 'mqtt_source_changes_skipped_total')).toEqual({ type: 'COUNTER', values: [0] });
+    expect(sample(families, 'mqtt_source_errors_total')).toEqual({ type: 'COUNTER', values: [0] });
+    expect(sample(families, 'mqtt_source_up')).toEqual({ type: 'GAUGE', values: [1] });
+    expect(sample(families, 'mqtt_source_lag_seconds')).toEqual({ type: 'GAUGE', values: [0] });
+    const lastChange = sample(families, 'mqtt_source_last_change_timestamp_seconds')!.values[0]!;
+    expect(lastChange * 1000).toBeGreaterThanOrEqual(startedAt);
+    expect(lastChange * 1000).toBeLessThanOrEqual(Date.now());
+
+    // A removed source leaves the output.
+    expect(await request('DELETE', `/mqtt_sources/${name}`)).toBe(200);
+    const after = await scrape();
+    expect(after.text).not.toContain(`source="${name}"`);
   });
 });

@@ -43,3 +43,30 @@ export interface RetainedView {
   /** Retained messages one level below. */
   children: MessageView[];
 }
+
+/** A source of GET api/sources (docs/sources.md): what it publishes and how it is doing. */
+export interface SourceView {
+  name: string;
+  origin: 'config' | 'runtime';
+  /** running, starting, waiting for table, refused. */
+  state: string;
+  /** `table`, or `database.table` when the source names its database; '' when refused unread. */
+  table: string;
+  /** event or batch; '' when refused unread. */
+  mode: string;
+  /** The topic template; '' when refused unread. */
+  topic: string;
+  /** The worker thread running it. */
+  thread: number | null;
+  published: number | null;
+  skipped: number | null;
+  /** How far behind its table's changes it was at its last read; null unless running. */
+  lagMs: number | null;
+  /** Epoch ms: every change committed up to this time is handled. */
+  position: number | null;
+  /** Epoch ms: commit time of the last change published. */
+  lastChangeAt: number | null;
+  /** Why the source is refused. */
+  refused: string | null;
+  lastError: { message: string; at: number; count: number } | null;
+}

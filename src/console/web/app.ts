@@ -1,15 +1,18 @@
 // The console page: MQTT over WebSocket to this broker for live topics and $SYS, REST for the
-// clients, retained rows and history. Everything a user sends is shown through textContent, never
+// clients, sources, retained rows and history. Everything a user sends is shown through textContent, never
 // as HTML. Drawing runs on a timer and touches only the visible rows.
-import type { ClientList, MessageView, RetainedView } from './api.js';
+import type { ClientList, ClientSummary, MessageView, RetainedView, SourceView } from './api.js';
 import { fromBase64, previewPayload, viewPayload } from './payload.js';
 import { GaugeSeries, polylinePoints, RateSeries, shortNumber, type Series } from './series.js';
+import { SOURCE_COLUMNS, sourcesSummary } from './sourcesPanel.js';
+import { drawTable, getJson, poll, type Column } from './table.js';
 import { TopicTree, visibleRows, type TopicNode } from './topicTree.js';
 
 const BASE = '/mqtt-console';
 const PER_LEVEL = 100;
 const DRAW_MS = 250;
 const CLIENTS_MS = 3000;
+const SOURCES_MS = 2000;
 /** Charts show at most this much time, at least MIN_SPAN_MS (so a fresh page fills its charts). */
 const CHART_SPAN_MS = 2 * 60_000;
 const MIN_SPAN_MS = 20_000;
@@ -264,12 +267,6 @@ function drawDetail(): void {
   }
 }
 
-async function getJson(url: string): Promise<unknown> {
-  const response = await fetch(url, { headers: { accept: 'application/json' } });
-  if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
-  return response.json();
-}
-
 function rowItem(row: MessageView): HTMLElement {
   const item = make('div', 'message');
   item.append(make('div', 'when', `${time(row.timestamp)} · ${row.topic} · QoS ${row.qos} · from ${row.clientId || '–'}`), payloadBlock(fromBase64(row.data)));
@@ -307,39 +304,44 @@ async function loadHistory(topic: string): Promise<void> {
 element('history-reload').addEventListener('click', () => selected !== null && void loadHistory(selected));
 element('retained-reload').addEventListener('click', () => selected !== null && void loadRetained(selected));
 
-// ---- clients ----
+// ---- listing panels: clients, sources ----
 
 const PROTOCOLS: Record<number, string> = { 3: 'MQTT 3.1', 4: 'MQTT 3.1.1', 5: 'MQTT 5' };
 
-async function loadClients(): Promise<void> {
-  if (document.hidden) return;
-  try {
-    const list = (await getJson(`${BASE}/api/clients`)) as ClientList;
-    const body = element('clients-body');
-    body.replaceChildren(
-      ...list.clients.map((c) => {
-        const row = make('tr');
-        const subscriptions = make('td', undefined, String(c.subscriptions.length));
-        subscriptions.title = c.subscriptions.join('\n');
-        row.append(
-          make('td', 'mono', c.clientId),
-          make('td', undefined, c.username ?? '(anonymous)'),
-          make('td', undefined, PROTOCOLS[c.protocolVersion] ?? String(c.protocolVersion)),
-          subscriptions,
-          make('td', 'mono', c.subscriptions.slice(0, 3).join(', ') + (c.subscriptions.length > 3 ? ', …' : '')),
-          make('td', undefined, String(c.queued)),
-          make('td', undefined, String(c.inflight)),
-          make('td', undefined, String(c.thread)),
-          make('td', undefined, time(c.connectedAt)),
-        );
-        return row;
-      }),
-    );
+const CLIENT_COLUMNS: ReadonlyArray<Column<ClientSummary & { thread: number }>> = [
+  { key: 'id', header: 'Client id', cell: (c) => ({ text: c.clientId, className: 'mono' }) },
+  { key: 'user', header: 'User', cell: (c) => c.username ?? '(anonymous)' },
+  { key: 'protocol', header: 'Protocol', cell: (c) => PROTOCOLS[c.protocolVersion] ?? String(c.protocolVersion) },
+  { key: 'subs', header: 'Subs', cell: (c) => ({ text: String(c.subscriptions.length), title: c.subscriptions.join('\n') }) },
+  { key: 'filters', header: 'Filters', cell: (c) => ({ text: c.subscriptions.slice(0, 3).join(', ') + (c.subscriptions.length > 3 ? ', …' : ''), className: 'mono' }) },
+  { key: 'queued', header: 'Queued', cell: (c) => String(c.queued) },
+  { key: 'inflight', header: 'In flight', cell: (c) => String(c.inflight) },
+  { key: 'thread', header: 'Thread', cell: (c) => String(c.thread) },
+  { key: 'since', header: 'Since', cell: (c) => time(c.connectedAt) },
+];
+
+/** A panel's heading note says what went wrong when its read fails. */
+const failedNote = (id: string) => (error: Error) => setText(element(id), `could not load: ${error.message}`);
+
+poll<ClientList>(
+  `${BASE}/api/clients`,
+  CLIENTS_MS,
+  (list) => {
+    drawTable(element<HTMLTableElement>('clients-table'), CLIENT_COLUMNS, list.clients, (c) => c.clientId);
     setText(element('clients-count'), list.total > list.clients.length ? `${list.clients.length} of ${list.total}` : `${list.total}`);
-  } catch (error) {
-    setText(element('clients-count'), `could not load: ${(error as Error).message}`);
-  }
-}
+  },
+  failedNote('clients-count'),
+);
+
+poll<SourceView[]>(
+  `${BASE}/api/sources`,
+  SOURCES_MS,
+  (sources) => {
+    drawTable(element<HTMLTableElement>('sources-table'), SOURCE_COLUMNS, sources, (s) => s.name);
+    setText(element('sources-count'), sourcesSummary(sources));
+  },
+  failedNote('sources-count'),
+);
 
 // ---- publish ----
 
@@ -376,5 +378,4 @@ setInterval(() => {
   drawTree();
   drawDetail();
 }, DRAW_MS);
-setInterval(() => void loadClients(), CLIENTS_MS);
-void loadClients();
+
