@@ -143,7 +143,11 @@ describe('table rules', () => {
 describe('table rules at runtime', () => {
   const instance = ownInstance({ threads: 2, env: { MQTT_BRIDGE_FAN_OUT_WARNING: '4', MQTT_BRIDGE_SYS_INTERVAL: '1' } });
   const http = () => `http://127.0.0.1:${instance().info.ports.http}`;
-  const json = async (path: string) => (await fetch(http() + path)).json() as Promise<any>;
+  // null until the row exists (a missing $SYS row is a 404 without a body).
+  const json = async (path: string) => {
+    const response = await fetch(http() + path);
+    return (response.ok ? response.json() : null) as Promise<any>;
+  };
   const post = (body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${http()}/mqtt_topic_rules/`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
@@ -157,7 +161,7 @@ describe('table rules at runtime', () => {
       .filter((line) => line.includes('topic tables under fanned/+/'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('pattern: "fanned/+fanned_id/#rest"');
-    await waitFor(async () => (await json('/$SYS/broker/tables/fanout/count')).value === '1', '$SYS fan-out count', 15_000);
+    await waitFor(async () => (await json('/$SYS/broker/tables/fanout/count'))?.value === '1', '$SYS fan-out count', 15_000);
     expect((await json('/$SYS/broker/tables/fanout/largest')).value).toBe('4 tables under fanned/+/; rule: fanned/+fanned_id/#rest');
   });
 
