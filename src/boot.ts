@@ -35,6 +35,7 @@ import { CreationBudgets } from './tables/creationBudget.js';
 import { TopicRegistry } from './tables/registry.js';
 import type { SourceStatuses } from './sources/sourcesApi.js';
 import { startSources } from './sources/start.js';
+import type { BridgeReads } from './bridges/api.js';
 import { startBridges } from './bridges/start.js';
 
 /** How often creation budgets that refilled are forgotten. */
@@ -50,6 +51,7 @@ export interface Started {
   console: ConsoleServices;
   /** null: sources are off. */
   sources: SourceStatuses | null;
+  bridges: BridgeReads;
 }
 
 export async function startServices(config: BridgeConfig, counters: Counters): Promise<Started> {
@@ -102,7 +104,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   );
   await publishOrphanWills(wills, publisher);
   const owner = `thread ${nodeThreadId} of process ${bootId}`;
-  await startBridges({ configured: config.bridges, database, messageLogTtl: config.messageLogTtl, bus, router, publisher, thread: nodeThreadId, first: workerIndex === 0, owner, isLive: (id) => counters.isLive(id) });
+  const bridges = await startBridges({ configured: config.bridges, database, messageLogTtl: config.messageLogTtl, bus, router, publisher, thread: nodeThreadId, first: workerIndex === 0, owner, isLive: (id) => counters.isLive(id) });
   const figures: FigureSources = { registry, retained, rules, sessions, history, counters, version: versionString(), bootId };
   const sources = await startSources(config, publisher);
   // One thread writes $SYS for the whole process.
@@ -121,8 +123,9 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   return {
     session: { config, router, registry, publisher, retained, bus, sessions, wills, delayedWills, counters, budgets, overload, clients, devices },
     figures,
-    console: { retained, board, history, sources: sources.statuses },
+    console: { retained, board, history, sources: sources.statuses, bridges },
     sources: sources.statuses,
+    bridges,
   };
 }
 

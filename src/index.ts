@@ -2,6 +2,7 @@
 // It only wires the modules together: configuration, the MQTT listeners, the per-thread services.
 import { fileURLToPath } from 'node:url';
 import { startServices } from './boot.js';
+import type { BridgeReads } from './bridges/api.js';
 import { registerConsole, type ConsoleServices } from './console/consoleApi.js';
 import { ConfigError, DEFAULTS, readConfigSection, resolveConfig, resolveListeners, type BridgeConfig, type ListenerConfig } from './config.js';
 import { log } from './harper/log.js';
@@ -71,6 +72,7 @@ let services: SessionServices | undefined;
 let figureSources: FigureSources | undefined;
 let consoleServices: ConsoleServices | undefined;
 let sourceStatuses: SourceStatuses | null = null;
+let bridgeReads: BridgeReads | undefined;
 
 // Registered now, while HarperDB loads components: it starts listening once they are loaded.
 listen(listenerOptions(config ?? resolveListeners(readConfigSection(CONFIG_FILE), process.env), settings), (socket) => {
@@ -104,6 +106,7 @@ registerMetrics({
   anonymous: config?.metricsAnonymous ?? false,
   figures: () => (figureSources ? readFigures(figureSources) : null),
   sources: async () => (sourceStatuses ? sourceStatuses() : []),
+  bridges: async () => (bridgeReads ? bridgeReads.list() : []),
 });
 registerConsole(new URL('./console/web/', import.meta.url), () => consoleServices ?? null);
 
@@ -114,6 +117,7 @@ if (config) {
       figureSources = started.figures;
       consoleServices = started.console;
       sourceStatuses = started.sources;
+      bridgeReads = started.bridges;
       log.info(`ready: database ${config.database}, ${services.registry.size} topic tables, history ${config.historyTtl ? config.historyTtl + ' s' : 'off'}`);
     },
     (error) => log.error('harper-mqtt-bridge failed to start; MQTT clients are refused', error),

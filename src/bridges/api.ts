@@ -16,7 +16,7 @@ import { specFileExists } from './manager.js';
 import type { LogReader } from './outbound.js';
 import { replayDeadLetters } from './retries.js';
 import { BridgeSpecError, publicSpec, readBridgeSpec, type BridgeSpec } from './spec.js';
-import { bridgeStatus } from './status.js';
+import { bridgeStatus, type BridgeStatus } from './status.js';
 import { BRIDGES_TABLE, parkedOf, type BridgeTables } from './tables.js';
 
 function limitOf(value: unknown): number | undefined {
@@ -39,9 +39,38 @@ function readSpec(data: unknown, name?: string): BridgeSpec {
   }
 }
 
-export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables, bus: LogReader): void {
+/** A bridge as GET /mqtt_bridges/ lists it: its spec without the password, and its status. */
+export type BridgeListing = ReturnType<typeof publicSpec> & { source: 'config' | 'runtime'; status: BridgeStatus };
+
+/** A dead letter as GET /mqtt_bridges/<name>/dead-letters lists it. */
+export interface DeadLetterListing {
+  id: string;
+  position: number;
+  topic: string;
+  remoteTopic: string;
+  qos: number;
+  bytes: number;
+  attempts: number;
+  reason: string;
+  deadAt: string;
+}
+
+/** The REST API's reads and replay, for the console and the metrics: all from tables, so the same on any thread. */
+export interface BridgeReads {
+  list(): Promise<BridgeListing[]>;
+  /** null: no such bridge. */
+  deadLetters(name: string, limit?: number): Promise<DeadLetterListing[] | null>;
+  replay(selection: { bridge?: string; id?: string; limit?: number }): Promise<number>;
+}
+
+export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables, bus: LogReader): BridgeReads {
   const find = (name: string) => manager.specs().find((entry) => entry.spec.name === name);
-  const view = async ({ spec, source }: { spec: BridgeSpec; source: string }) => ({ ...publicSpec(spec), source, status: await bridgeStatus(spec, tables, bus) });
+  const view = async ({ spec, source }: { spec: BridgeSpec; source: 'config' | 'runtime' }): Promise<BridgeListing> => ({ ...publicSpec(spec), source, status: await bridgeStatus(spec, tables, bus) });
+  const list = () => Promise.all(manager.specs().map(view));
+  const deadLetters = async (name: string, limit?: number): Promise<DeadLetterListing[]> => {
+    const rows = await parkedOf(tables.deadLetters, name);
+    return rows.slice(0, limit ?? rows.length).map((row) => ({ id: row.id, position: row.position, topic: row.message.topic, remoteTopic: row.remote.topic, qos: row.remote.qos, bytes: row.message.payload.length, attempts: row.attempts, reason: row.reason, deadAt: new Date(row.at).toISOString() }));
+  };
   const runtimeOnly = (name: string) => {
     const entry = find(name);
     if (entry?.source === 'config') throw new HttpError(409, `bridge ${name} is defined in config.yaml; change it there`);
@@ -52,14 +81,12 @@ export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables,
     get: async (request) => {
       requireAdmin(request.user);
       const [name, what, ...rest] = pathParts(request);
-      if (name === undefined) return Promise.all(manager.specs().map(view));
+      if (name === undefined) return list();
       const entry = find(name);
       if (!entry || rest.length > 0) throw new HttpError(404, `no bridge ${name}`);
       if (what === undefined) return view(entry);
       if (what !== 'dead-letters') throw new HttpError(404, `GET /${BRIDGES_TABLE}/${name}/dead-letters lists its dead letters`);
-      const limit = limitOf(new URLSearchParams(request.search).get('limit'));
-      const rows = await parkedOf(tables.deadLetters, name);
-      return rows.slice(0, limit ?? rows.length).map((row) => ({ id: row.id, position: row.position, topic: row.message.topic, remoteTopic: row.remote.topic, qos: row.remote.qos, bytes: row.message.payload.length, attempts: row.attempts, reason: row.reason, deadAt: new Date(row.at).toISOString() }));
+      return deadLetters(name, limitOf(new URLSearchParams(request.search).get('limit')));
     },
     post: async (request, data) => {
       requireAdmin(request.user);
@@ -107,6 +134,11 @@ export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables,
 
   claim(resource);
   server.resources.set(BRIDGES_TABLE, resource, { rest: true, mqtt: false });
+  return {
+    list,
+    deadLetters: async (name, limit) => (find(name) ? deadLetters(name, limit) : null),
+    replay,
+  };
 }
 
 function optionalText(value: unknown): string | undefined {

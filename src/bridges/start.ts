@@ -4,7 +4,7 @@ import type { Bus } from '../bus/bus.js';
 import { log } from '../harper/log.js';
 import type { Publisher } from '../publish.js';
 import type { Router } from '../router.js';
-import { registerBridgesApi } from './api.js';
+import { registerBridgesApi, type BridgeReads } from './api.js';
 import { BridgeManager } from './manager.js';
 import { sweepDeadLetters } from './retries.js';
 import { SPEC_DEFAULTS } from './spec.js';
@@ -26,12 +26,13 @@ export interface BridgeWiring {
   isLive(threadId: number): boolean;
 }
 
-export async function startBridges(wiring: BridgeWiring): Promise<BridgeManager> {
+/** The REST API's reads, for the console and the metrics. */
+export async function startBridges(wiring: BridgeWiring): Promise<BridgeReads> {
   const { bus, database } = wiring;
   const tables = await openBridgeTables(database);
   const services = { bus, router: wiring.router, publisher: wiring.publisher, tables, database, messageLogTtl: wiring.messageLogTtl, owner: wiring.owner };
   const manager = await BridgeManager.start(services, { configured: wiring.configured, thread: wiring.thread, isLive: wiring.isLive, sharedTable: bus.table, reportProblems: wiring.first });
-  registerBridgesApi(manager, tables, bus);
+  const reads = registerBridgesApi(manager, tables, bus);
   if (wiring.first) {
     const retainDaysOf = (name: string) => manager.specs().find((entry) => entry.spec.name === name)?.spec.deadLetterRetainDays ?? SPEC_DEFAULTS.deadLetterRetainDays;
     const sweep = () =>
@@ -41,5 +42,5 @@ export async function startBridges(wiring: BridgeWiring): Promise<BridgeManager>
       );
     setInterval(sweep, SWEEP_MS).unref();
   }
-  return manager;
+  return reads;
 }

@@ -4,14 +4,14 @@ import { log } from '../harper/log.js';
 import type { LogReader } from './outbound.js';
 import { isDurable, outboundFor } from './rules.js';
 import type { BridgeSpec } from './spec.js';
-import { parkedOf, ZERO_FIGURES, type BridgeTables } from './tables.js';
+import { parkedOf, ZERO_FIGURES, type BridgeFigures, type BridgeTables } from './tables.js';
 
 /** The longest a status request scans the log for the backlog; beyond it the count is a floor. */
 const BACKLOG_SCAN_LIMIT = 1_000_000;
 /** A saved state older than this means no thread is running the bridge now. */
 const STALE_MS = 5000;
 
-export interface BridgeStatus {
+export interface BridgeStatus extends BridgeFigures {
   connected: boolean;
   state: string;
   cursor: number | null;
@@ -22,7 +22,6 @@ export interface BridgeStatus {
   lastErrorAt: string | null;
   owner: string | null;
   updatedAt: string | null;
-  [figure: string]: unknown;
 }
 
 export async function bridgeStatus(spec: BridgeSpec, tables: BridgeTables, bus: LogReader, now = Date.now()): Promise<BridgeStatus> {
@@ -52,7 +51,7 @@ export async function bridgeStatus(spec: BridgeSpec, tables: BridgeTables, bus: 
   const dead = await parkedOf(tables.deadLetters, spec.name);
   const byReason: Record<string, number> = {};
   for (const row of dead) byReason[row.reason] = (byReason[row.reason] ?? 0) + 1;
-  const figures = Object.fromEntries(Object.keys(ZERO_FIGURES).map((key) => [key, (saved as unknown as Record<string, number> | undefined)?.[key] ?? 0]));
+  const figures = Object.fromEntries(Object.keys(ZERO_FIGURES).map((key) => [key, (saved as unknown as Record<string, number> | undefined)?.[key] ?? 0])) as unknown as BridgeFigures;
   const running = saved !== undefined && now - saved.updatedAt < STALE_MS;
   return {
     ...figures,

@@ -1,11 +1,13 @@
 // The web console at /mqtt-console/ on HarperDB's HTTP port, for HarperDB super users: the page
 // and its scripts (built into dist/console/web/), and the reads the page cannot make over MQTT:
-// the clients of every thread, a topic's retained rows and its history, the sources' statuses. They live under the page's
+// the clients of every thread, a topic's retained rows and its history, the sources' and bridges'
+// statuses, a bridge's dead letters and their replay. They live under the page's
 // path because a browser sends the Basic credentials it was asked for there only below that path
 // (the page's MQTT WebSocket connects to /mqtt-console/ws for the same reason).
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { server } from 'harperdb';
+import type { BridgeReads } from '../bridges/api.js';
 import { log } from '../harper/log.js';
 import { HttpError, requireAdmin, restResource } from '../harper/restResource.js';
 import type { History } from '../history.js';
@@ -15,8 +17,9 @@ import { claim } from '../tables/ownership.js';
 import { topicNameProblem } from '../topics/validate.js';
 import type { SourceStatuses } from '../sources/sourcesApi.js';
 import type { ClientsBoard } from './clientsBoard.js';
+import { bridgeView, deadLetterView } from './bridgeViews.js';
 import { sourceView } from './sourceViews.js';
-import type { MessageView, RetainedView } from './web/api.js';
+import type { DeadLetterView, MessageView, ReplayAnswer, RetainedView } from './web/api.js';
 
 /** Not a topic path: topic roots are registered later and give way to resources already there. */
 export const CONSOLE_PATH = 'mqtt-console';
@@ -24,6 +27,8 @@ export const CONSOLE_PATH = 'mqtt-console';
 const CHILD_LIMIT = 200;
 /** History rows in one answer. */
 const HISTORY_LIMIT = 1000;
+/** Dead letters listed for one bridge. */
+const DEAD_LETTER_LIMIT = 200;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -40,6 +45,7 @@ export interface ConsoleServices {
   history: History | null;
   /** null: sources are off. */
   sources: SourceStatuses | null;
+  bridges: BridgeReads;
 }
 
 interface StaticFile {
@@ -95,6 +101,19 @@ async function historyOf(history: History | null, topic: string, limit: number):
   return (await history.latest(topic, count)).map(shown);
 }
 
+async function deadLettersOf(bridges: BridgeReads, name: string): Promise<DeadLetterView[]> {
+  const letters = await bridges.deadLetters(name, DEAD_LETTER_LIMIT);
+  if (!letters) throw new HttpError(404, `no bridge ${name}`);
+  return letters.map(deadLetterView);
+}
+
+/** A service's reads, or 503 while this thread starts. */
+function servicesOf(services: () => ConsoleServices | null): ConsoleServices {
+  const started = services();
+  if (!started) throw new HttpError(503, 'harper-mqtt-bridge is starting or not configured correctly (see the log)');
+  return started;
+}
+
 export function registerConsole(webDir: URL, services: () => ConsoleServices | null): void {
   if (server.resources.get(CONSOLE_PATH)) {
     log.warn(`/${CONSOLE_PATH} serves something else; the web console is not served`);
@@ -106,17 +125,29 @@ export function registerConsole(webDir: URL, services: () => ConsoleServices | n
       requireAdmin(request.user);
       const path = request.path.replace(/^\//, '');
       if (path.startsWith('api/')) {
-        const started = services();
-        if (!started) throw new HttpError(503, 'harper-mqtt-bridge is starting or not configured correctly (see the log)');
+        const started = servicesOf(services);
         const query = new URLSearchParams(request.search);
         if (path === 'api/clients') return started.board.gather();
         if (path === 'api/retained') return retainedOf(started.retained, query.get('topic') ?? '');
         if (path === 'api/history') return historyOf(started.history, query.get('topic') ?? '', Number(query.get('limit') ?? 20));
         if (path === 'api/sources') return started.sources ? (await started.sources()).map(sourceView) : [];
+        if (path === 'api/bridges') return (await started.bridges.list()).map(bridgeView);
+        if (path === 'api/bridges/dead-letters') return deadLettersOf(started.bridges, query.get('bridge') ?? '');
       }
       const file = files.get(path === '' ? 'index.html' : path);
       if (!file) throw new HttpError(404, `no ${path} in the console`);
       return { contentType: file.contentType, data: file.data };
+    },
+    post: async (request, data): Promise<ReplayAnswer> => {
+      requireAdmin(request.user);
+      if (request.path !== '/api/bridges/replay') throw new HttpError(404, 'POST api/bridges/replay is the only action of the console');
+      // A page of another site can POST a form here with the browser's Basic credentials, but not JSON without asking (CORS preflight).
+      if (!request.header('content-type')?.startsWith('application/json')) throw new HttpError(415, 'send { "bridge": "<name>" } as application/json');
+      const bridge = (data as { bridge?: unknown } | undefined)?.bridge;
+      if (typeof bridge !== 'string' || bridge === '') throw new HttpError(400, 'name the bridge: { "bridge": "<name>" }');
+      const started = servicesOf(services);
+      if ((await started.bridges.deadLetters(bridge, 1)) === null) throw new HttpError(404, `no bridge ${bridge}`);
+      return { replayed: await started.bridges.replay({ bridge }) };
     },
   });
   claim(resource);

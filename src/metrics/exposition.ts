@@ -104,3 +104,24 @@ export function sysFamilies(figures: SysFigures, metrics: readonly Metric[] = ME
 export function renderMetrics(figures: SysFigures, metrics: readonly Metric[] = METRICS): string {
   return renderFamilies(sysFamilies(figures, metrics));
 }
+
+/** A metric with one sample per item (a source, a bridge), labelled with the item's name. */
+export interface LabelledMetric<T> {
+  name: string;
+  type: MetricType;
+  help: string;
+  /** null: no sample for this item. */
+  value(item: T): number | null;
+}
+
+export function labelledFamilies<T>(label: string, items: readonly T[], nameOf: (item: T) => string, metrics: readonly LabelledMetric<T>[]): Family[] {
+  return metrics.map(({ name, type, help, value }) => ({
+    name,
+    type,
+    help,
+    samples: items.flatMap((item) => {
+      const current = value(item);
+      return current === null ? [] : [{ labels: { [label]: nameOf(item) }, value: current }];
+    }),
+  }));
+}

@@ -1,14 +1,16 @@
 // GET /metrics on HarperDB's HTTP port: the broker's figures for Prometheus. HarperDB super users
 // only, unless `metricsAnonymous` lets anyone read them (a scraper on a trusted network). Figures
-// are read fresh at each scrape from every thread's shared counters, and sources' from their
-// position rows and shared slots, so any thread can answer.
+// are read fresh at each scrape from every thread's shared counters, sources' from their
+// position rows and shared slots, and bridges' from their tables, so any thread can answer.
 import { server } from 'harperdb';
+import type { BridgeListing } from '../bridges/api.js';
 import { log } from '../harper/log.js';
 import { HttpError, requireAdmin, restResource } from '../harper/restResource.js';
 import type { SourceStatus } from '../sources/status.js';
 import type { SysFigures } from '../sys/tree.js';
 import { claim } from '../tables/ownership.js';
 import { CONTENT_TYPE, renderFamilies, sysFamilies } from './exposition.js';
+import { bridgeFamilies } from './bridgeMetrics.js';
 import { sourceFamilies } from './sourceMetrics.js';
 
 export const METRICS_PATH = 'metrics';
@@ -20,6 +22,16 @@ export interface MetricsSource {
   figures(): Promise<SysFigures> | null;
   /** Every source's status (none when sources are off). */
   sources(): Promise<SourceStatus[]>;
+  /** Every bridge with its status. */
+  bridges(): Promise<BridgeListing[]>;
+}
+
+/** The broker's figures are still worth a scrape when a feature's cannot be read. */
+function orNone<T>(read: Promise<T[]>, what: string): Promise<T[]> {
+  return read.catch((error) => {
+    log.warn(`metrics: could not read the ${what}`, error);
+    return [];
+  });
 }
 
 export function registerMetrics(source: MetricsSource): void {
@@ -33,13 +45,8 @@ export function registerMetrics(source: MetricsSource): void {
       if (!source.anonymous) requireAdmin(request.user);
       const figures = source.figures();
       if (!figures) throw new HttpError(503, 'harper-mqtt-bridge is starting or not configured correctly (see the log)');
-      // The broker's figures are still worth a scrape when the sources' cannot be read.
-      const sources = source.sources().catch((error) => {
-        log.warn("metrics: could not read the sources' statuses", error);
-        return [];
-      });
-      const [sys, statuses] = await Promise.all([figures, sources]);
-      return { contentType: CONTENT_TYPE, data: renderFamilies([...sysFamilies(sys), ...sourceFamilies(statuses)]) };
+      const [sys, sources, bridges] = await Promise.all([figures, orNone(source.sources(), "sources' statuses"), orNone(source.bridges(), "bridges' statuses")]);
+      return { contentType: CONTENT_TYPE, data: renderFamilies([...sysFamilies(sys), ...sourceFamilies(sources), ...bridgeFamilies(bridges)]) };
     },
   });
   claim(resource);

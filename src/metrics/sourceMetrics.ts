@@ -2,15 +2,10 @@
 // answers with: the counts come from the committed position rows and the rest from memory all
 // threads share, so whichever thread serves the scrape reports every source. Pure code.
 import type { SourceStatus } from '../sources/status.js';
-import type { Family, MetricType } from './exposition.js';
+import { labelledFamilies, type Family, type LabelledMetric } from './exposition.js';
 
-export interface SourceMetric {
-  name: string;
-  type: MetricType;
-  help: string;
-  /** null: no sample for this source (refused, or not running). */
-  value(status: SourceStatus): number | null;
-}
+/** value() null: no sample for this source (refused, or not running). */
+export type SourceMetric = LabelledMetric<SourceStatus>;
 
 const seconds = (iso: string | undefined) => (iso === undefined ? null : Date.parse(iso) / 1000);
 
@@ -55,13 +50,5 @@ export const SOURCE_METRICS: readonly SourceMetric[] = [
 ];
 
 export function sourceFamilies(statuses: readonly SourceStatus[], metrics: readonly SourceMetric[] = SOURCE_METRICS): Family[] {
-  return metrics.map(({ name, type, help, value }) => ({
-    name,
-    type,
-    help,
-    samples: statuses.flatMap((status) => {
-      const current = value(status);
-      return current === null ? [] : [{ labels: { source: status.name }, value: current }];
-    }),
-  }));
+  return labelledFamilies('source', statuses, (status) => status.name, metrics);
 }

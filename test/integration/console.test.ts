@@ -3,12 +3,14 @@
 // a real HarperDB with $SYS every second. The page signs in with HTTP Basic auth, as a browser
 // elsewhere than localhost would (local clients are not authorized here). The DOM types are for the
 // callbacks of waitForFunction and $eval, which run in the page.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HarperInstance, PROJECT_DIR } from '../../src/cli/instance.js';
+import { Mosquitto } from '../../src/cli/mosquitto.js';
 import { closeAll, connect, publish, record, subscribe, unique, waitFor } from '../helpers/mqtt.js';
 import { operation } from '../helpers/operations.js';
 
@@ -21,12 +23,21 @@ const ARTIFACTS = join(PROJECT_DIR, 'artifacts');
 // any remote browser would. Metrics are open to anyone here (metricsAnonymous), the console is not.
 let harper: HarperInstance | undefined;
 const instance = () => harper!;
+// The remote broker of the bridges test; its ACL refuses one topic, so that a message is dead-lettered.
+const ALLOW_ALL = 'topic readwrite #\n';
+let mosquitto: Mosquitto | undefined;
 beforeAll(async () => {
+  mosquitto = await Mosquitto.start((dir) => {
+    writeFileSync(join(dir, 'acl'), ALLOW_ALL + 'topic deny bridged/bad/#\n');
+    // Mosquitto started as root drops to the mosquitto user, which cannot read this private folder.
+    return [`user ${userInfo().username}`, `acl_file ${join(dir, 'acl')}`].join('\n');
+  });
   harper = await HarperInstance.create({ threads: 2, authorizeLocal: false, env: { MQTT_BRIDGE_SYS_INTERVAL: '1', MQTT_BRIDGE_METRICS_ANONYMOUS: 'true' } });
   await harper.start();
 }, 180_000);
 afterAll(async () => {
   await harper?.destroy();
+  await mosquitto?.stop();
 });
 
 describe('web console', () => {
@@ -40,6 +51,17 @@ describe('web console', () => {
     return connect({ port: ports.mqtt, clientId, username: adminUser, password: adminPassword });
   };
   const text = (selector: string) => page.$eval(selector, (found) => found.textContent ?? '');
+  /** REST as an admin: local clients are not authorized here. */
+  const rest = (method: string, path: string, body?: unknown, contentType = 'application/json') => {
+    const { adminUser, adminPassword } = instance().info;
+    return fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': contentType, authorization: 'Basic ' + Buffer.from(`${adminUser}:${adminPassword}`).toString('base64') },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  };
+  const textIs = (selector: string, expected: string, timeout = 10_000) =>
+    page.waitForFunction((found, wanted) => document.querySelector(found)?.textContent === wanted, { timeout }, selector, expected);
 
   beforeAll(async () => {
     const { ports, adminUser, adminPassword } = instance().info;
@@ -186,6 +208,62 @@ describe('web console', () => {
     expect(await text('#sources-count')).toBe('1, 1 running');
     expect(errors).toEqual([]);
   });
+
+  it('lists a bridge with its exact acknowledged count, and replays its dead letter from the page', async () => {
+    const name = 'to-mosquitto';
+    const url = `mqtt://127.0.0.1:${mosquitto!.port}`;
+    // Two attempts (0 s, 1 s) before a refused message becomes a dead letter.
+    const added = await rest('POST', '/mqtt_bridges/', { name, url, maxAttempts: 2, outbound: [{ filter: 'bridged/#' }] });
+    expect(added.status, await added.text()).toBe(201);
+    const row = `#bridges-table tr[data-key="${name}"]`;
+    const cell = (key: string) => text(`${row} td[data-key="${key}"]`);
+    await textIs(`${row} td[data-key="state"]`, 'connected · live', 15_000);
+
+    const publisher = await mqttClient();
+    for (let i = 0; i < 15; i++) await publish(publisher, `bridged/ok/${i % 3}`, `m${i}`, { qos: 1 });
+    await textIs(`${row} td[data-key="acknowledged"]`, '15');
+    expect(await cell('url')).toBe(url);
+    expect(await cell('sent')).toBe('15');
+    expect(await cell('pending')).toBe('0');
+    expect(await cell('dead')).toBe('0');
+    expect(await cell('error')).toBe('–');
+    expect(await page.$$eval('#bridges-table th', (cells) => cells.map((c) => c.textContent))).toEqual([
+      'Bridge', 'Remote', 'Connection', 'Sent', 'Acknowledged', 'Received', 'Pending', 'Oldest pending', 'Retrying / retries', 'Dead letters', 'Last error',
+    ]);
+
+    // The remote's ACL refuses one topic: after two attempts it is a dead letter, listed when the row is clicked.
+    await publish(publisher, 'bridged/bad/1', 'refused', { qos: 1 });
+    await textIs(`${row} td[data-key="dead"]`, '1', 15_000);
+    await page.click(`${row} td[data-key="dead"]`);
+    const letter = '#dead-table tbody tr';
+    await page.waitForSelector(letter, { timeout: 5000 });
+    expect(await text('#dead-bridge')).toBe(name);
+    const cells = await page.$$eval(`${letter} td`, (found) => Object.fromEntries(found.map((td) => [(td as HTMLElement).dataset.key, td.textContent])));
+    expect(cells).toMatchObject({ topic: 'bridged/bad/1', attempts: '2', bytes: '7 B' });
+    expect(cells.reason).toMatch(/Not authorized/);
+    expect(cells.id).not.toBe('');
+    expect(await text('#bridges-count')).toBe('1, 1 connected, 1 dead letter');
+
+    // Lift the ACL, then Replay: the message reaches the remote and the dead letter is gone.
+    writeFileSync(join(mosquitto!.dir, 'acl'), ALLOW_ALL);
+    mosquitto!.reload();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await page.click('#replay');
+    await page.waitForFunction(() => /^1 replayed at /.test(document.getElementById('replay-result')?.textContent ?? ''), { timeout: 5000 });
+    await textIs(`${row} td[data-key="dead"]`, '0', 15_000);
+    await textIs(`${row} td[data-key="acknowledged"]`, '16');
+    await textIs('#dead-count', 'none');
+    expect(await page.$$(letter)).toHaveLength(0);
+    // Replay is for admins, names a bridge, and takes JSON only (a form of another site cannot send it).
+    const replay = '/mqtt-console/api/bridges/replay';
+    expect((await fetch(`${base}${replay}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+    expect((await rest('POST', replay, { bridge: 'no-such-bridge' })).status).toBe(404);
+    expect((await rest('POST', replay, `bridge=${name}`, 'application/x-www-form-urlencoded')).status).toBe(415);
+    expect((await rest('GET', `/mqtt-console/api/bridges/dead-letters?bridge=no-such-bridge`)).status).toBe(404);
+    // Never a credential on the page.
+    expect(await page.content()).not.toMatch(/password/i);
+    expect(errors).toEqual([]);
+  }, 60_000);
 
   it('publishes a test message from the form, byte for byte', async () => {
     const subscriber = await mqttClient();

@@ -3,12 +3,22 @@
 import type { Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, connectOnThread, harper, httpBase, publish, sleep, subscribe, unique, waitFor } from '../helpers/mqtt.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Mosquitto } from '../../src/cli/mosquitto.js';
+import { closeAll, connect, connectOnThread, harper, httpBase, publish, sleep, subscribe, unique, waitFor } from '../helpers/mqtt.js';
 import { operation } from '../helpers/operations.js';
 import { request } from '../helpers/rest.js';
 
 afterEach(closeAll);
+
+// The remote broker of the bridge test (Debian's mosquitto).
+let mosquitto: Mosquitto | undefined;
+beforeAll(async () => {
+  mosquitto = await Mosquitto.start();
+});
+afterAll(async () => {
+  await mosquitto?.stop();
+});
 
 const basic = (user: string, password: string) => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 
@@ -29,7 +39,7 @@ async function figures(): Promise<Figures> {
   expect(status).toBe(200);
   const result: Figures = {};
   for (const family of parsePrometheusTextFormat(text)) {
-    if (family.name.startsWith('mqtt_source_')) continue; // one sample per source (see the sources test)
+    if (/^mqtt_(source|bridge)_/.test(family.name)) continue; // one sample per source or bridge (see their tests)
     expect(family.metrics.length).toBe(1);
     result[family.name] = Number(family.metrics[0]!.value);
   }
@@ -191,4 +201,54 @@ describe('GET /metrics', () => {
     const after = await scrape();
     expect(after.text).not.toContain(`source="${name}"`);
   });
+
+  it('reports each bridge with its exact acknowledged count, labelled with its name', async () => {
+    const name = unique('metrics-bridge');
+    const prefix = unique('bridged');
+    const url = `mqtt://127.0.0.1:${mosquitto!.port}`;
+    expect(await request('POST', '/mqtt_bridges/', { name, url, outbound: [{ filter: `${prefix}/#` }] })).toBe(201);
+    const sample = (families: ReturnType<typeof parsePrometheusTextFormat>, metric: string) => {
+      const family = families.find((f) => f.name === metric);
+      return family && { type: family.type, values: family.metrics.filter((m) => m.labels?.bridge === name).map((m) => Number(m.value)) };
+    };
+    const parsed = async () => parsePrometheusTextFormat((await scrape()).text);
+    await waitFor(async () => sample(await parsed(), 'mqtt_bridge_up')?.values[0] === 1, 'the bridge connected', 15_000);
+
+    const publisher = await connect();
+    for (let i = 0; i < 40; i++) await publish(publisher, `${prefix}/${i % 4}`, `m${i}`, { qos: 1 });
+    const families = await waitFor(async () => {
+      const now = await parsed();
+      return sample(now, 'mqtt_bridge_messages_acknowledged_total')?.values[0] === 40 && sample(now, 'mqtt_bridge_pending_messages')?.values[0] === 0 ? now : false;
+    }, 'the bridge to forward 40 messages', 15_000);
+    const bridgeSamples = Object.fromEntries(families.filter((f) => f.name.startsWith('mqtt_bridge_')).map((f) => [f.name, sample(families, f.name)]));
+    expect(bridgeSamples).toEqual({
+      mqtt_bridge_up: { type: 'GAUGE', values: [1] },
+      mqtt_bridge_messages_sent_total: { type: 'COUNTER', values: [40] },
+      mqtt_bridge_messages_acknowledged_total: { type: 'COUNTER', values: [40] },
+      mqtt_bridge_messages_received_total: { type: 'COUNTER', values: [0] },
+      mqtt_bridge_pending_messages: { type: 'GAUGE', values: [0] },
+      mqtt_bridge_pending_bytes: { type: 'GAUGE', values: [0] },
+      mqtt_bridge_oldest_pending_age_seconds: { type: 'GAUGE', values: [0] },
+      mqtt_bridge_retrying_messages: { type: 'GAUGE', values: [0] },
+      mqtt_bridge_retries_total: { type: 'COUNTER', values: [0] },
+      mqtt_bridge_dead_letters: { type: 'GAUGE', values: [0] },
+    });
+
+    // While the remote is away, the bridge is down and the new messages are its backlog.
+    await mosquitto!.pause();
+    await waitFor(async () => sample(await parsed(), 'mqtt_bridge_up')?.values[0] === 0, 'the bridge down', 15_000);
+    for (let i = 0; i < 5; i++) await publish(publisher, `${prefix}/late`, 'abc', { qos: 1 });
+    const backlog = await waitFor(async () => {
+      const now = await parsed();
+      return sample(now, 'mqtt_bridge_pending_messages')?.values[0] === 5 ? now : false;
+    }, 'a backlog of 5', 10_000);
+    expect(sample(backlog, 'mqtt_bridge_pending_bytes')!.values).toEqual([15]);
+    expect(sample(backlog, 'mqtt_bridge_oldest_pending_age_seconds')!.values[0]).toBeGreaterThan(0);
+    await mosquitto!.resume();
+    await waitFor(async () => sample(await parsed(), 'mqtt_bridge_messages_acknowledged_total')?.values[0] === 45, 'the backlog delivered', 30_000);
+
+    // A removed bridge leaves the output.
+    expect(await request('DELETE', `/mqtt_bridges/${name}`)).toBe(200);
+    await waitFor(async () => !(await scrape()).text.includes(`bridge="${name}"`), 'the bridge gone from the output');
+  }, 90_000);
 });

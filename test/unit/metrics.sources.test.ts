@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
 import { renderFamilies, sysFamilies } from '../../src/metrics/exposition.js';
 import { SOURCE_METRICS, sourceFamilies } from '../../src/metrics/sourceMetrics.js';
 import type { SourceStatus } from '../../src/sources/status.js';
 import { figures } from '../helpers/figures.js';
+import { expectDocumented } from '../helpers/metricsDoc.js';
 
 const running: SourceStatus = {
   name: 'orders.erp-1',
@@ -59,11 +59,6 @@ describe('source metrics', () => {
   });
 
   it('names counters *_total, and has every metric documented in docs/metrics.md with its type', () => {
-    const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
-    for (const metric of SOURCE_METRICS) {
-      expect(metric.name).toMatch(/^mqtt_source_[a-z_]+$/);
-      expect(metric.type).toBe(metric.name.endsWith('_total') ? 'counter' : 'gauge');
-      expect(doc).toMatch(new RegExp(`\\| \`${metric.name}\` \\| ${metric.type} \\|`));
-    }
+    expectDocumented(SOURCE_METRICS, 'mqtt_source_');
   });
 });

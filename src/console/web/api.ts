@@ -70,3 +70,41 @@ export interface SourceView {
   refused: string | null;
   lastError: { message: string; at: number; count: number } | null;
 }
+
+/** A bridge of GET api/bridges (docs/bridges.md): where it forwards to and how it is doing. Never a credential. */
+export interface BridgeView {
+  name: string;
+  origin: 'config' | 'runtime';
+  /** The remote broker, without any user information. */
+  url: string;
+  connected: boolean;
+  /** live, connecting, stopped, ... */
+  state: string;
+  sent: number;
+  acknowledged: number;
+  received: number;
+  pending: { messages: number; bytes: number; oldestAgeMs: number | null; complete: boolean };
+  /** Refused messages waiting for their next attempt. */
+  retrying: number;
+  /** Attempts to send a refused message again. */
+  retried: number;
+  deadLetters: number;
+  lastError: { message: string; at: number | null } | null;
+}
+
+/** A dead letter of GET api/bridges/dead-letters?bridge=B. */
+export interface DeadLetterView {
+  id: string;
+  topic: string;
+  remoteTopic: string;
+  reason: string;
+  attempts: number;
+  bytes: number;
+  /** Epoch ms. */
+  deadAt: number;
+}
+
+/** POST api/bridges/replay */
+export interface ReplayAnswer {
+  replayed: number;
+}

@@ -1,11 +1,12 @@
 // The console page: MQTT over WebSocket to this broker for live topics and $SYS, REST for the
-// clients, sources, retained rows and history. Everything a user sends is shown through textContent, never
+// clients, sources, bridges, retained rows and history. Everything a user sends is shown through textContent, never
 // as HTML. Drawing runs on a timer and touches only the visible rows.
-import type { ClientList, ClientSummary, MessageView, RetainedView, SourceView } from './api.js';
+import type { BridgeView, ClientList, ClientSummary, DeadLetterView, MessageView, ReplayAnswer, RetainedView, SourceView } from './api.js';
+import { BRIDGE_COLUMNS, bridgesSummary, DEAD_LETTER_COLUMNS } from './bridgesPanel.js';
 import { fromBase64, previewPayload, viewPayload } from './payload.js';
 import { GaugeSeries, polylinePoints, RateSeries, shortNumber, type Series } from './series.js';
 import { SOURCE_COLUMNS, sourcesSummary } from './sourcesPanel.js';
-import { drawTable, getJson, poll, type Column } from './table.js';
+import { drawTable, getJson, poll, postJson, type Column } from './table.js';
 import { TopicTree, visibleRows, type TopicNode } from './topicTree.js';
 
 const BASE = '/mqtt-console';
@@ -13,6 +14,7 @@ const PER_LEVEL = 100;
 const DRAW_MS = 250;
 const CLIENTS_MS = 3000;
 const SOURCES_MS = 2000;
+const BRIDGES_MS = 2000;
 /** Charts show at most this much time, at least MIN_SPAN_MS (so a fresh page fills its charts). */
 const CHART_SPAN_MS = 2 * 60_000;
 const MIN_SPAN_MS = 20_000;
@@ -304,7 +306,7 @@ async function loadHistory(topic: string): Promise<void> {
 element('history-reload').addEventListener('click', () => selected !== null && void loadHistory(selected));
 element('retained-reload').addEventListener('click', () => selected !== null && void loadRetained(selected));
 
-// ---- listing panels: clients, sources ----
+// ---- listing panels: clients, sources, bridges ----
 
 const PROTOCOLS: Record<number, string> = { 3: 'MQTT 3.1', 4: 'MQTT 3.1.1', 5: 'MQTT 5' };
 
@@ -333,15 +335,65 @@ poll<ClientList>(
   failedNote('clients-count'),
 );
 
-poll<SourceView[]>(
-  `${BASE}/api/sources`,
-  SOURCES_MS,
-  (sources) => {
-    drawTable(element<HTMLTableElement>('sources-table'), SOURCE_COLUMNS, sources, (s) => s.name);
-    setText(element('sources-count'), sourcesSummary(sources));
-  },
-  failedNote('sources-count'),
-);
+/** A panel listing what api/<name> answers: its #<name>-table and heading note #<name>-count. */
+function listPanel<T>(name: string, everyMs: number, columns: readonly Column<T>[], key: (row: T) => string, summary: (rows: readonly T[]) => string, drawn?: () => void): void {
+  poll<T[]>(
+    `${BASE}/api/${name}`,
+    everyMs,
+    (rows) => {
+      drawTable(element<HTMLTableElement>(`${name}-table`), columns, rows, key);
+      setText(element(`${name}-count`), summary(rows));
+      drawn?.();
+    },
+    failedNote(`${name}-count`),
+  );
+}
+
+listPanel<SourceView>('sources', SOURCES_MS, SOURCE_COLUMNS, (s) => s.name, sourcesSummary);
+
+// A click on a bridge's row lists its dead letters below, refreshed with the panel.
+let deadOf: string | null = null;
+
+async function loadDeadLetters(): Promise<void> {
+  const name = deadOf;
+  if (name === null) return;
+  try {
+    const letters = (await getJson(`${BASE}/api/bridges/dead-letters?bridge=${encodeURIComponent(name)}`)) as DeadLetterView[];
+    if (deadOf !== name) return;
+    drawTable(element<HTMLTableElement>('dead-table'), DEAD_LETTER_COLUMNS, letters, (d) => d.id);
+    setText(element('dead-count'), letters.length === 0 ? 'none' : String(letters.length));
+    element<HTMLButtonElement>('replay').disabled = letters.length === 0;
+  } catch (error) {
+    failedNote('dead-count')(error as Error);
+  }
+}
+
+listPanel<BridgeView>('bridges', BRIDGES_MS, BRIDGE_COLUMNS, (b) => b.name, bridgesSummary, () => void loadDeadLetters());
+
+element('bridges-table').addEventListener('click', (event) => {
+  const name = (event.target as HTMLElement).closest<HTMLTableRowElement>('tbody tr')?.dataset.key;
+  if (name === undefined) return;
+  deadOf = name;
+  element('dead-letters').hidden = false;
+  setText(element('dead-bridge'), name);
+  setText(element('replay-result'), '');
+  void loadDeadLetters();
+});
+
+element('replay').addEventListener('click', async () => {
+  const name = deadOf;
+  if (name === null) return;
+  const result = element('replay-result');
+  try {
+    const { replayed } = (await postJson(`${BASE}/api/bridges/replay`, { bridge: name })) as ReplayAnswer;
+    setText(result, `${replayed} replayed at ${time(Date.now())}`);
+    result.className = 'ok';
+  } catch (error) {
+    setText(result, `replay failed: ${(error as Error).message}`);
+    result.className = 'bad';
+  }
+  void loadDeadLetters();
+});
 
 // ---- publish ----
 

@@ -1,4 +1,4 @@
-// The console's listing panels (clients, sources; bridges can follow the same way): a table drawn
+// The console's listing panels (clients, sources, bridges): a table drawn
 // from rows and column definitions, refreshed from one of the console's reads on a timer. Cells are
 // set through textContent, never as HTML. Rows and cells are reused, so a refresh does not flicker
 // and a hover title survives it.
@@ -48,10 +48,17 @@ export function drawTable<T>(table: HTMLTableElement, columns: readonly Column<T
   });
 }
 
-export async function getJson(url: string): Promise<unknown> {
-  const response = await fetch(url, { headers: { accept: 'application/json' } });
+async function answerOf(response: Response): Promise<unknown> {
   if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
   return response.json();
+}
+
+export async function getJson(url: string): Promise<unknown> {
+  return answerOf(await fetch(url, { headers: { accept: 'application/json' } }));
+}
+
+export async function postJson(url: string, body: unknown): Promise<unknown> {
+  return answerOf(await fetch(url, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(body) }));
 }
 
 /** Reads `url` now and every `everyMs` while the page is visible, handing each answer to `show`. */
