@@ -106,7 +106,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   const owner = `thread ${nodeThreadId} of process ${bootId}`;
   const bridges = await startBridges({ configured: config.bridges, database, messageLogTtl: config.messageLogTtl, bus, router, publisher, thread: nodeThreadId, first: workerIndex === 0, owner, isLive: (id) => counters.isLive(id) });
   const figures: FigureSources = { registry, retained, rules, sessions, history, counters, version: versionString(), bootId };
-  const sources = await startSources(config, publisher);
+  const sources = await startSources(config, publisher, requestAccess);
   // One thread writes $SYS for the whole process.
   if (workerIndex === 0) {
     if (config.sysInterval > 0) {

@@ -1,6 +1,7 @@
 // Starts sources and the publish API on this worker thread (called from boot.ts).
 import { server } from 'harperdb';
 import type { BridgeConfig } from '../config.js';
+import type { RequestAccessOptions } from '../devices/requestAccess.js';
 import { log } from '../harper/log.js';
 import { openTable } from '../harper/tables.js';
 import { nodeThreadId, workerIndex } from '../harper/thread.js';
@@ -22,11 +23,12 @@ export interface StartedSources {
   statuses: SourceStatuses | null;
 }
 
-export async function startSources(config: BridgeConfig, publisher: Publisher): Promise<StartedSources> {
+/** `access`: how HTTP requests are authorized (POST /mqtt_publish/). */
+export async function startSources(config: BridgeConfig, publisher: Publisher, access: RequestAccessOptions): Promise<StartedSources> {
   const { database } = config;
   const api = new PublishApi(publisher);
   api.install();
-  registerRestPublish(api, database, config.accessRules);
+  registerRestPublish(api, access);
   const positions = await Positions.open(database);
   // Tracking rows (sources with track: true) expire like the history, or after a day when it is off.
   const sent = await SentRows.open(database, config.historyTtl || DAY_SECONDS);

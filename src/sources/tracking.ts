@@ -3,6 +3,7 @@
 // was its last; the source's position says whether that change is published; the change itself,
 // run through the source, gives the topic; the history table (when on) has when it was published.
 import { openTable } from '../harper/tables.js';
+import { HISTORY_TABLE } from '../history.js';
 import type { AuditedTable } from './auditLog.js';
 import { TableFeed } from './auditLog.js';
 import { buildMessages } from './changes.js';
@@ -74,7 +75,7 @@ export async function sentRecord(source: SourceDefinition, ids: readonly unknown
 }
 
 async function publishedAt(database: string, topic: string, changeId: string, since: number): Promise<string | undefined> {
-  const history = openTable<HistoryRow>(database, 'mqtt_history');
+  const history = openTable<HistoryRow>(database, HISTORY_TABLE);
   if (!history) return undefined;
   const query = { conditions: [{ attribute: 'topic', value: topic }, { attribute: 'timestamp', comparator: 'greater_than_equal', value: since }], limit: 1000 };
   for await (const row of history.search(query)) {

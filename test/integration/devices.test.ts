@@ -141,6 +141,8 @@ describe('device credentials', () => {
     const ingest = await http('POST', '/mqtt-ingest', { auth: basic(cred.username, cred.password), body: { topic: 'org_exp/x', payload: 1 } });
     expect(ingest.status).toBe(401);
     expect(ingest.text).toContain('expired');
+    // Every HTTP path that publishes checks the credential the same way.
+    expect((await http('POST', '/mqtt_publish/', { auth: basic(cred.username, cred.password), body: { topic: 'org_exp/x', payload: 1 } })).status).toBe(401);
     // Cleared expiry: accepted again.
     await http('PATCH', `/mqtt_credentials/${cred.username}`, { auth: admin(), body: { expiresAt: null } });
     await device(cred);
@@ -201,6 +203,8 @@ describe('two organizations', () => {
     expect((await http('GET', `/mqtt-telemetry/?topic=${orgA}/%23`, { auth: bAuth })).status).toBe(403);
     expect((await http('GET', '/mqtt-telemetry/?topic=%23', { auth: bAuth })).status).toBe(403);
     expect((await http('GET', '/mqtt_history/', { auth: bAuth })).status).toBe(403);
+    expect((await http('POST', '/mqtt_publish/', { auth: bAuth, body: { topic: `${orgA}/devices/d2/temp`, payload: 'forged' } })).status).toBe(403);
+    expect((await http('POST', '/mqtt_publish/', { auth: bAuth, body: { topic: `${orgB}/devices/d9/temp`, payload: 'own' } })).status).toBe(200);
     const telemetry = await waitFor(async () => {
       const reply = await http('GET', `/mqtt-telemetry/?topic=${orgA}/devices/%2B/temp&limit=5`, { auth });
       return reply.status === 200 && reply.body.length > 0 ? reply.body : undefined;
