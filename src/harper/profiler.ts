@@ -18,7 +18,7 @@ export function profileThisThread(folder: string | undefined): void {
   let chunk = 0;
   const next = async () => {
     const { profile } = await post('Profiler.stop');
-    writeFileSync(join(folder, `thread${nodeThreadId}-${String(chunk++).padStart(3, '0')}.cpuprofile`), JSON.stringify(profile));
+    writeFileSync(join(folder, `pid${process.pid}-thread${nodeThreadId}-${String(chunk++).padStart(3, '0')}.cpuprofile`), JSON.stringify(profile));
     await post('Profiler.start');
   };
   void post('Profiler.enable')

@@ -107,6 +107,11 @@ export class Connection {
   /** Acknowledgements in the order their PUBLISH came [MQTT-4.6.0-2]: sent from the head once decided. */
   private readonly acks: Array<{ packet: Record<string, unknown> | null }> = [];
   private closeWithWill = true;
+  /**
+   * Set once the server has decided to end the connection: nothing more that arrives is read.
+   * Without it, every packet behind a violation in the same burst is parsed and violates again.
+   */
+  private ending = false;
   /** Packets that came behind the CONNECT before it was answered (clients need not wait for CONNACK). */
   private early: Packet[] = [];
 
@@ -149,7 +154,8 @@ export class Connection {
    * session's will is published unless `withWill` is false.
    */
   disconnect(reasonCode: number, reason: string, withWill = true): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.ending) return;
+    this.ending = true;
     this.closeWithWill = withWill;
     if (this.protocolVersion === 5 && this.state === 'connected') {
       const packet: Record<string, unknown> = { cmd: 'disconnect', reasonCode };
@@ -163,7 +169,7 @@ export class Connection {
   // ---- bytes in ----
 
   private onData(chunk: Buffer): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.ending) return;
     this.services.counters.add('bytesReceived', chunk.length);
     const problem = this.frames.push(chunk, (packet) => this.onPacketBytes(packet));
     if (!problem) return;
@@ -172,7 +178,7 @@ export class Connection {
   }
 
   private onPacketBytes(bytes: Buffer): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.ending) return;
     this.services.counters.add('packetsReceived');
     this.lastPacketAt = Date.now();
     const type = bytes[0]! >> 4;
@@ -196,7 +202,7 @@ export class Connection {
   }
 
   private dispatch(packet: Packet): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.ending) return;
     if (this.state === 'connecting') {
       this.early.push(packet);
       return;
@@ -436,7 +442,7 @@ export class Connection {
   }
 
   private protocolViolation(reasonCode: number, reason: string): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.ending) return;
     log.debug(`protocol violation by ${this.clientId ?? this.socket.remoteAddress}: ${reason}`);
     this.services.mqtt.events.emit('error', new Error(reason), this.socket.raw, undefined, this.compatSession);
     this.disconnect(reasonCode, reason);
@@ -444,6 +450,8 @@ export class Connection {
 
   /** Closes before the session exists (no will, nothing to say). */
   private abort(reason: string): void {
+    if (this.ending) return;
+    this.ending = true;
     log.debug(`closing the connection of ${this.socket.remoteAddress}: ${reason}`);
     this.socket.end();
   }

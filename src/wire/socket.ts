@@ -48,6 +48,7 @@ export function tcpSocket(socket: Socket | TLSSocket): WireSocket {
     pause: () => socket.pause(),
     resume: () => socket.resume(),
     end: () => {
+      if (socket.writableEnded || socket.destroyed) return;
       socket.end();
       setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
     },
