@@ -17,6 +17,11 @@ export class InOrderPerKey {
     return done;
   }
 
+  /** Whether a write of `key` started here has not settled yet. */
+  busy(key: string): boolean {
+    return this.last.has(key);
+  }
+
   /** Resolves once the writes of `key` started so far have settled. */
   settled(key: string): Promise<void> {
     return (this.last.get(key) ?? Promise.resolve()).then(

@@ -152,7 +152,7 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
       topicAliasMaximum: info.topicAliasMaximum,
     });
     this.sessionPresent = !info.cleanStart && services.sessions.existsSync(info.clientId);
-    if (info.cleanStart) void services.sessions.delete(info.clientId).catch(() => undefined);
+    if (info.cleanStart) void services.sessions.discard(info.clientId).catch(() => undefined);
     services.router.attach(this);
     services.clients.add(this);
     counters.add('clientsConnected');
