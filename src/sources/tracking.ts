@@ -4,6 +4,7 @@
 // run through the source, gives the topic; the history table (when on) has when it was published.
 import { openTable } from '../harper/tables.js';
 import { HISTORY_TABLE } from '../history.js';
+import { timeConditionsAsIds } from '../historyId.js';
 import type { AuditedTable } from './auditLog.js';
 import { TableFeed } from './auditLog.js';
 import { buildMessages } from './changes.js';
@@ -77,7 +78,7 @@ export async function sentRecord(source: SourceDefinition, ids: readonly unknown
 async function publishedAt(database: string, topic: string, changeId: string, since: number): Promise<string | undefined> {
   const history = openTable<HistoryRow>(database, HISTORY_TABLE);
   if (!history) return undefined;
-  const query = { conditions: [{ attribute: 'topic', value: topic }, { attribute: 'timestamp', comparator: 'greater_than_equal', value: since }], limit: 1000 };
+  const query = { conditions: timeConditionsAsIds([{ attribute: 'topic', value: topic }, { attribute: 'timestamp', comparator: 'greater_than_equal', value: since }]), limit: 1000 };
   for await (const row of history.search(query)) {
     const pairs = row.properties?.userProperties ?? [];
     if (pairs.some((pair) => pair[0] === 'changeId' && pair[1] === changeId)) return new Date(row.timestamp).toISOString();

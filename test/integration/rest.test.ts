@@ -102,6 +102,21 @@ describe('REST on the message history', () => {
     // ':' is HarperDB's type separator in query values, so ISO dates are URL-encoded.
     const url = `/mqtt_history/?topic=${encodeURIComponent(topic)}&timestamp=gt=${encodeURIComponent(from)}`;
     expect(((await get(url)).json() as Array<{ payload: string }>).map((row) => row.payload)).toEqual(['late']);
+    // The forms docs/rest.md shows: epoch ms bounds, and newest first by timestamp.
+    const epoch = `/mqtt_history/?topic=${encodeURIComponent(topic)}&timestamp=ge=${Date.parse(from)}&timestamp=lt=${Date.now() + 60_000}`;
+    expect(((await get(epoch)).json() as Array<{ payload: string }>).map((row) => row.payload)).toEqual(['late']);
+    const before = `/mqtt_history/?topic=${encodeURIComponent(topic)}&timestamp=lt=${Date.parse(from)}`;
+    expect(((await get(before)).json() as Array<{ payload: string }>).map((row) => row.payload)).toEqual(['early']);
+    const newest = `/mqtt_history/?topic=${encodeURIComponent(topic)}&sort(-timestamp)`;
+    expect(((await get(newest)).json() as Array<{ payload: string }>).map((row) => row.payload)).toEqual(['late', 'early']);
+    // A field with no index, alone: what one client published.
+    const byClient = `/mqtt_history/?clientId=${encodeURIComponent(client.options.clientId!)}&sort(-id)`;
+    expect(((await get(byClient)).json() as Array<{ payload: string }>).map((row) => row.payload)).toEqual(['late', 'early']);
+    // Over all topics, with no condition: newest first.
+    const all = (await get('/mqtt_history/?sort(-timestamp)&limit(5)')).json() as Array<{ timestamp: string }>;
+    expect(all).toHaveLength(5);
+    const times = all.map((row) => Date.parse(row.timestamp));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
   });
 
   it('lists known topic prefixes and their tables (created by the first retained message)', async () => {
