@@ -78,7 +78,7 @@ export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
   historyTtl: 86_400,
   sysInterval: 10,
   messageLogTtl: 3 * 86_400,
-  maxInflight: 20,
+  maxInflight: 100,
   maxQueued: 1000,
   restTopicPaths: true,
   tablesPerDatabase: 5000,
