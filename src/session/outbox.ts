@@ -10,9 +10,12 @@ export interface Transport {
   onDrain(callback: () => void): void;
   close(): void;
   readonly closed: boolean;
-  /** Stops reading the client's packets (back-pressure on a publisher), until `resume`. */
-  pause(): void;
-  resume(): void;
+  /**
+   * Stops reading the client's packets until `resume` by the same holder (back-pressure on a
+   * publisher: 'session'); reading goes on once no holder holds it.
+   */
+  pause(holder?: string): void;
+  resume(holder?: string): void;
 }
 
 export interface Delivery {

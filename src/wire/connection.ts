@@ -74,6 +74,9 @@ export interface ConnectionServices {
 type State = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Longest a connection's packets keep the thread before others get a turn. */
+const READ_SLICE_MS = 10;
+const EMPTY = Buffer.alloc(0);
 /** Reason codes of a server DISCONNECT [MQTT-3.14.2.1]. */
 export const DISCONNECT = {
   malformed: 0x81,
@@ -171,7 +174,25 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.state === 'closed' || this.ending) return;
     this.services.counters.add('bytesReceived', chunk.length);
-    const problem = this.frames.push(chunk, (packet) => this.onPacketBytes(packet));
+    this.readPackets(chunk);
+  }
+
+  /**
+   * Handles the whole packets of `chunk` for at most READ_SLICE_MS, then lets the thread serve
+   * others before going on (200 SUBSCRIBEs of 200 filters in one burst are a second of work).
+   */
+  private readPackets(chunk: Buffer): void {
+    const until = performance.now() + READ_SLICE_MS;
+    const problem = this.frames.push(chunk, (packet) => this.onPacketBytes(packet), () => performance.now() > until);
+    if (problem === 'more') {
+      this.socket.pause('slice');
+      setImmediate(() => {
+        if (this.state === 'closed' || this.ending) return;
+        this.socket.resume('slice');
+        this.readPackets(EMPTY);
+      });
+      return;
+    }
     if (!problem) return;
     if (problem.kind === 'too-large') this.protocolViolation(DISCONNECT.packetTooLarge, `packet of ${problem.size} bytes is over the maximum of ${this.frames.maxPacketSize}`);
     else this.protocolViolation(DISCONNECT.malformed, problem.reason);
@@ -249,7 +270,7 @@ export class Connection {
     this.parser = makeParser({ protocolVersion: this.protocolVersion as 3 | 4 | 5 });
     this.parser.on('packet', (next) => this.dispatch(next));
     this.parser.on('error', (error) => this.protocolViolation(DISCONNECT.malformed, `malformed packet: ${error.message}`));
-    this.socket.pause(); // nothing else is read until the CONNECT is answered
+    this.socket.pause('connect'); // nothing else is read until the CONNECT is answered
     const { limits, mqtt } = this.services;
     let info: ConnectInfo;
     let user: HarperUser | undefined;
@@ -276,7 +297,7 @@ export class Connection {
     this.send(connackFor(info, this.session.sessionPresent, limits));
     this.startKeepalive(info.keepalive);
     for (const packet of this.early.splice(0)) this.dispatch(packet);
-    this.socket.resume();
+    this.socket.resume('connect');
     if (this.session.sessionPresent) {
       this.session.resume().catch((error) => {
         log.error(`could not resume the session of ${info.clientId}`, error);

@@ -15,9 +15,10 @@ export class FrameReader {
 
   /**
    * Adds a chunk and calls `onPacket` for each whole packet it completes (a view into the input
-   * where possible: copy it to keep it). Returns a problem instead when the stream cannot go on.
+   * where possible: copy it to keep it). Returns a problem instead when the stream cannot go on,
+   * or 'more' when `timeIsUp` stopped it before the end of its bytes: push an empty chunk to go on.
    */
-  push(chunk: Buffer, onPacket: (packet: Buffer) => void): FrameProblem | null {
+  push(chunk: Buffer, onPacket: (packet: Buffer) => void, timeIsUp: () => boolean = () => false): FrameProblem | 'more' | null {
     let data: Buffer;
     if (this.bufferedBytes === 0) data = chunk;
     else {
@@ -36,13 +37,18 @@ export class FrameReader {
       if (offset + size > data.length) break;
       onPacket(data.subarray(offset, offset + size));
       offset += size;
+      if (offset < data.length && timeIsUp()) {
+        this.keep(data.subarray(offset));
+        return 'more';
+      }
     }
-    if (offset < data.length) {
-      const rest = data.subarray(offset);
-      this.buffered.push(rest);
-      this.bufferedBytes = rest.length;
-    }
+    if (offset < data.length) this.keep(data.subarray(offset));
     return null;
+  }
+
+  private keep(rest: Buffer): void {
+    this.buffered.push(rest);
+    this.bufferedBytes = rest.length;
   }
 }
 

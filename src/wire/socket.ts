@@ -19,6 +19,21 @@ export interface WireSocket extends Transport {
   httpUser?(): Promise<HarperUser | undefined>;
 }
 
+/** Reading paused while any holder (the session's back-pressure, the CONNECT, a time slice) holds it. */
+function readHolds(pause: () => void, resume: () => void): Pick<WireSocket, 'pause' | 'resume'> {
+  const holders = new Set<string>();
+  return {
+    pause: (holder = 'session') => {
+      if (holders.size === 0) pause();
+      holders.add(holder);
+    },
+    resume: (holder = 'session') => {
+      if (!holders.delete(holder) || holders.size > 0) return;
+      resume();
+    },
+  };
+}
+
 /** How long a graceful end may take before the socket is destroyed. */
 const END_GRACE_MS = 1000;
 
@@ -45,8 +60,10 @@ export function tcpSocket(socket: Socket | TLSSocket): WireSocket {
       return socket.write(bytes);
     },
     onDrain: (callback) => socket.once('drain', callback),
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
+    ...readHolds(
+      () => socket.pause(),
+      () => socket.resume(),
+    ),
     end: () => {
       if (socket.writableEnded || socket.destroyed) return;
       socket.end();
@@ -104,8 +121,10 @@ export function webSocket(ws: WsLike, remoteAddress: string, httpUser: () => Pro
       setTimeout(poll, WS_DRAIN_POLL_MS);
     },
     // `ws` reads from the TCP socket beneath it.
-    pause: () => ws._socket?.pause(),
-    resume: () => ws._socket?.resume(),
+    ...readHolds(
+      () => ws._socket?.pause(),
+      () => ws._socket?.resume(),
+    ),
     end: () => ws.close(1000),
     close: () => (ws.terminate ? ws.terminate() : ws.close()),
     get closed() {

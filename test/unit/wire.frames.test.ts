@@ -12,6 +12,19 @@ const publish = (topic: string | Buffer, payload = 'x') => {
 };
 
 describe('FrameReader', () => {
+  it('stops when its time is up, keeps the rest, and goes on with an empty chunk, in order', () => {
+    const reader = new FrameReader(1024);
+    const packets = [publish('a'), publish('b'), publish('c')];
+    const seen: string[] = [];
+    const onPacket = (p: Buffer) => seen.push(p.subarray(4, 5).toString());
+    expect(reader.push(Buffer.concat([...packets, packets[0]!.subarray(0, 3)]), onPacket, () => true)).toBe('more');
+    expect(seen).toEqual(['a']);
+    expect(reader.push(Buffer.alloc(0), onPacket, () => true)).toBe('more');
+    expect(reader.push(Buffer.alloc(0), onPacket, () => true)).toBe('more'); // 'c' done; the partial 'a' is not a whole packet
+    expect(reader.push(packets[0]!.subarray(3), onPacket)).toBeNull();
+    expect(seen).toEqual(['a', 'b', 'c', 'a']);
+  });
+
   it('cuts a stream into packets, across chunk borders', () => {
     const packets = [publish('a/b', 'one'), publish('c', 'two'.repeat(100)), generate({ cmd: 'pingreq' } as never)];
     const stream = Buffer.concat(packets);
