@@ -7,9 +7,12 @@ import { log } from '../harper/log.js';
 import type { BusMessage } from '../messages.js';
 import type { Publisher } from '../publish.js';
 import type { Router, Subscriber, Subscription } from '../router.js';
+import { BacklogTally, type Crossing } from './backlog.js';
+import type { BacklogSignal } from './backlogSignal.js';
 import { connectRemote } from './connection.js';
 import { receiveInbound, subscribeInbound } from './inbound.js';
 import { Outbound, type LogReader } from './outbound.js';
+import { countPending } from './pending.js';
 import { Retries } from './retries.js';
 import { isDurable, outboundFor } from './rules.js';
 import type { BridgeSpec } from './spec.js';
@@ -47,12 +50,16 @@ export class RunningBridge implements Subscriber {
   private caughtUpAt: number;
   private warnedExpiry = false;
   private stopped = false;
+  private readonly backlog: BacklogTally;
+  /** Live messages above this position are counted into the backlog as they come; the log has the others. */
+  private readonly liveFrom: number;
 
   private constructor(
     readonly spec: BridgeSpec,
     private readonly services: BridgeServices,
     private readonly figures: BridgeFigures,
     saved: BridgeState | undefined,
+    private readonly signal: BacklogSignal,
   ) {
     this.clientId = `$bridge/${spec.name}`;
     this.lastError = saved?.lastError ?? null;
@@ -62,17 +69,47 @@ export class RunningBridge implements Subscriber {
     const retries = new Retries(services.tables, spec.name, () => this.spec.maxAttempts);
     // A new bridge starts at the present; a known one where it stopped.
     const cursor = saved?.cursor ?? services.bus.position - 1;
-    this.outbound = new Outbound(spec, this.client, services.bus, retries, figures, { changed: () => this.changed(), failed: (what, error) => this.failed(what, error) }, cursor, saved?.dispatchedUpTo ?? cursor);
+    this.backlog = new BacklogTally(spec);
+    const hooks = { changed: () => this.changed(), failed: (what: string, error: unknown) => this.failed(what, error), passed: (messages: number, bytes: number) => this.counted(-messages, -bytes) };
+    this.outbound = new Outbound(spec, this.client, services.bus, retries, figures, hooks, cursor, saved?.dispatchedUpTo ?? cursor);
     this.subscriptions = [...new Set(spec.outbound.map((rule) => rule.filter))].map((filter) => ({ subscriber: this, filter, qos: 2, noLocal: false, retainAsPublished: true, held: null, sentRetained: null }));
     this.wire();
+    // In the same turn as the subscriptions: every later message is offered, every earlier one is in the log.
+    this.liveFrom = services.bus.position - 1;
+    void this.countBacklog(cursor);
   }
 
-  static async start(spec: BridgeSpec, services: BridgeServices): Promise<RunningBridge> {
+  static async start(spec: BridgeSpec, services: BridgeServices, signal: BacklogSignal): Promise<RunningBridge> {
     const saved = await services.tables.state.get(spec.name);
     const figures: BridgeFigures = { ...ZERO_FIGURES };
     if (saved) for (const key of Object.keys(ZERO_FIGURES) as Array<keyof BridgeFigures>) figures[key] = saved[key] ?? 0;
     // Not spread: a record HarperDB hands back keeps its fields behind getters.
-    return new RunningBridge(spec, services, figures, saved);
+    return new RunningBridge(spec, services, figures, saved, signal);
+  }
+
+  /** The backlog the log holds at start; live messages and acknowledgements are counted meanwhile. */
+  private async countBacklog(cursor: number): Promise<void> {
+    if (this.spec.outbound.length === 0) return void this.crossed(this.backlog.seed(0, 0));
+    try {
+      const { messages, bytes } = await countPending(this.spec, this.services.bus, cursor, this.liveFrom);
+      if (!this.stopped) this.crossed(this.backlog.seed(messages, bytes));
+    } catch (error) {
+      // Unseeded: no cap is enforced and the status counts from the log.
+      this.failed('counting the backlog', error);
+    }
+  }
+
+  private counted(messages: number, bytes: number): void {
+    this.crossed(this.backlog.add(messages, bytes));
+  }
+
+  /** Never silent: each crossing of the cap is logged once and shown in the status until it is over. */
+  private crossed(crossing: Crossing): void {
+    if (!crossing) return;
+    this.signal.full = this.backlog.full;
+    this.changed();
+    if (crossing === 'full') log.warn(`bridge ${this.spec.name}: ${this.backlog.warning()}`);
+    else log.info(`bridge ${this.spec.name}: backlog below its cap again (${this.backlog.messages} messages, ${this.backlog.bytes} bytes); local publishes are accepted`);
   }
 
   private wire(): void {
@@ -97,8 +134,11 @@ export class RunningBridge implements Subscriber {
   }
 
   /** Live messages: durable ones wake the log reader; QoS 0 ones are forwarded now if connected. */
-  offer(message: BusMessage, _position: number): void {
-    if (isDurable(message)) return this.outbound.pump();
+  offer(message: BusMessage, position: number): void {
+    if (isDurable(message)) {
+      if (position > this.liveFrom && outboundFor(this.spec.outbound, message, this.spec.name)) this.counted(1, message.payload.length);
+      return this.outbound.pump();
+    }
     const remote = outboundFor(this.spec.outbound, message, this.spec.name);
     if (!remote) return;
     if (!this.client.connected) {
@@ -142,6 +182,10 @@ export class RunningBridge implements Subscriber {
       lastError: this.lastError,
       lastErrorAt: this.lastErrorAt,
       caughtUpAt: this.caughtUpAt,
+      pendingMessages: this.backlog.seeded ? this.backlog.messages : null,
+      pendingBytes: this.backlog.seeded ? this.backlog.bytes : null,
+      backlogFullSince: this.backlog.fullSince,
+      warning: this.backlog.warning(),
       updatedAt: now,
       owner: this.services.owner,
     };
@@ -172,6 +216,8 @@ export class RunningBridge implements Subscriber {
     if (this.stopped) return;
     this.stopped = true;
     this.outbound.stopped = true;
+    // The next thread to run it counts again; until then nothing is refused for it.
+    this.signal.full = false;
     for (const timer of this.timers) clearInterval(timer);
     for (const subscription of this.subscriptions) this.services.router.remove(subscription);
     this.services.router.detach(this);

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { log } from '../harper/log.js';
 import type { HarperTable, TableEvent } from '../harper/tables.js';
+import type { BacklogSignals } from './backlogSignal.js';
 import { RunningBridge, type BridgeServices } from './bridge.js';
 import { Lease } from './lease.js';
 import { readBridgeList, readBridgeSpec, type BridgeSpec } from './spec.js';
@@ -19,6 +20,7 @@ export interface ManagerOptions {
   isLive(threadId: number): boolean;
   /** A table whose store hands out shared memory. */
   sharedTable: HarperTable<object>;
+  signals: BacklogSignals;
   /** Log config problems (one thread does, so they appear once). */
   reportProblems: boolean;
 }
@@ -26,6 +28,8 @@ export interface ManagerOptions {
 export class BridgeManager {
   readonly configSpecs: BridgeSpec[];
   private runtimeSpecs = new Map<string, BridgeSpec>();
+  /** Bridges that refuse local publishes when their backlog is full (checked on every publish: kept ready). */
+  refusing: readonly BridgeSpec[] = [];
   private readonly running = new Map<string, { spec: BridgeSpec; bridge: Promise<RunningBridge | null> }>();
   private readonly leases = new Map<string, Lease>();
   /** Bridges still shutting down: not started again until they have saved their cursor. */
@@ -37,6 +41,7 @@ export class BridgeManager {
   ) {
     const { specs, problems } = readBridgeList(options.configured, specFileExists);
     this.configSpecs = specs;
+    this.refusing = specs.filter((spec) => spec.onBacklogFull === 'refuse');
     if (options.reportProblems) for (const problem of problems) log.error(`config.yaml mqttBridge.${problem}; this bridge is not started, the others are`);
   }
 
@@ -68,6 +73,9 @@ export class BridgeManager {
       }
     }
     this.runtimeSpecs = runtime;
+    this.refusing = this.specs()
+      .map(({ spec }) => spec)
+      .filter((spec) => spec.onBacklogFull === 'refuse');
     this.reconcile();
   }
 
@@ -82,7 +90,7 @@ export class BridgeManager {
       if (this.running.has(name) || this.stopping.has(name)) continue;
       if (!this.lease(name).acquire()) continue;
       log.info(`bridge ${name}: starting on thread ${this.options.thread}`);
-      const bridge = RunningBridge.start(spec, this.services).catch((error) => {
+      const bridge = RunningBridge.start(spec, this.services, this.options.signals.of(name)).catch((error) => {
         log.error(`bridge ${name} could not start`, error);
         this.running.delete(name);
         this.lease(name).release();

@@ -7,9 +7,9 @@ import type { LoggedMessage } from '../bus/bus.js';
 import { log } from '../harper/log.js';
 import { propertiesForDelivery, type BusMessage } from '../messages.js';
 import { isRefusal, reasonText } from './backoff.js';
-import { OutboundCursor } from './cursor.js';
+import { OutboundCursor, UNCOUNTED } from './cursor.js';
 import type { Retries } from './retries.js';
-import { outboundFor, type RemotePublish } from './rules.js';
+import { isDurable, outboundFor, type RemotePublish } from './rules.js';
 import type { BridgeSpec } from './spec.js';
 import type { BridgeFigures, ParkedMessage } from './tables.js';
 
@@ -24,6 +24,8 @@ export interface LogReader {
 
 export interface OutboundHooks {
   changed(): void;
+  /** The cursor moved past backlog messages (acknowledged or parked). */
+  passed(messages: number, bytes: number): void;
   failed(what: string, error: unknown): void;
 }
 
@@ -53,7 +55,7 @@ export class Outbound {
     /** Positions up to here may have been sent before a restart. */
     private readonly resendUpTo: number,
   ) {
-    this.cursor = new OutboundCursor(cursor);
+    this.cursor = new OutboundCursor(cursor, cursor, (messages, bytes) => hooks.passed(messages, bytes));
     this.scanned = cursor;
     this.window = spec.inflight;
   }
@@ -117,7 +119,7 @@ export class Outbound {
     const remote = outboundFor(this.spec.outbound, message, this.spec.name);
     if (!remote) return this.cursor.advanceRead(position, false);
     this.figures.matched++;
-    this.cursor.advanceRead(position, true);
+    this.cursor.advanceRead(position, true, isDurable(message) ? message.payload.length : UNCOUNTED);
     if (position <= this.resendUpTo) this.figures.resentAfterRestart++;
     this.send(message, remote, 1, (error) => {
       if (!error) return this.done(position);

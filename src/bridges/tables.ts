@@ -50,6 +50,13 @@ export interface BridgeState extends BridgeFigures {
   lastErrorAt: number | null;
   /** When the bridge last had nothing left to send. */
   caughtUpAt: number;
+  /** The running count of the backlog (null until the log's part is counted). */
+  pendingMessages: number | null;
+  pendingBytes: number | null;
+  /** Since when the backlog is at its cap (null: it is not). */
+  backlogFullSince: number | null;
+  /** Shown in the status while the backlog is full. */
+  warning: string | null;
   updatedAt: number;
   owner: string;
 }

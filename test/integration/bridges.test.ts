@@ -10,6 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { HarperInstance } from '../../src/cli/instance.js';
 import { Mosquitto } from '../../src/cli/mosquitto.js';
 import { closeAll, connect, quietPeriod, sleep, unique, waitFor } from '../helpers/mqtt.js';
+import { RawClient } from '../helpers/raw.js';
 
 const ALLOW_ALL = 'topic readwrite #\n';
 let mosquitto: Mosquitto;
@@ -142,6 +143,61 @@ describe('outbound', () => {
     console.log(`bridge recovery: 500 messages delivered ${recovery} ms after the remote came back`);
     expect((await status('out')).pending.messages).toBe(0);
   });
+});
+
+describe('backlog cap', () => {
+  it('warns once when the cap is reached, or refuses local publishes with 0x97, and accepts them again once the backlog drained', async () => {
+    await addBridge({ name: 'capwarn', maxBacklogMessages: 50, outbound: [{ filter: 'cw/#' }] });
+    await addBridge({ name: 'capref', maxBacklogMessages: 50, onBacklogFull: 'refuse', outbound: [{ filter: 'cr/#' }] });
+    const warnSub = await remoteSubscriber('cw/#');
+    const refuseSub = await remoteSubscriber('cr/#');
+    await mosquitto.pause();
+    await waitFor(async () => !(await status('capwarn')).connected && !(await status('capref')).connected, 'bridges disconnected', 10_000);
+
+    // warn: all 80 accepted and kept; the status says the backlog is full.
+    await publishLocal((i) => `cw/${i % 3}`, 80);
+    const warned = await waitFor(async () => ((await status('capwarn')).pending.messages === 80 ? status('capwarn') : false), '80 pending');
+    expect(warned).toMatchObject({ backlog: { full: true, policy: 'warn', maxMessages: 50, refusedPublishes: 0 }, pending: { messages: 80, bytes: 150 } });
+    expect(warned.warning).toBe('backlog full: 80 messages, 150 bytes waiting for the remote (maxBacklogMessages 50); local publishes are still accepted and kept (onBacklogFull: warn)');
+    await waitFor(() => harper.logFile().includes('bridge capwarn: backlog full'), 'the warning in the log');
+
+    // refuse: MQTT 5 publishes one at a time until the cap, then PUBACK / PUBREC 0x97.
+    const v5 = await RawClient.connect(5, unique('cap-v5'), true, localPort());
+    const codes: number[] = [];
+    for (let i = 0; i < 70; i++) {
+      v5.send({ cmd: 'publish', topic: `cr/${i % 2}`, payload: Buffer.from(String(i)), qos: 1, messageId: i + 1, retain: false, dup: false });
+      codes.push(((await v5.next('puback')) as { reasonCode?: number }).reasonCode ?? 0);
+    }
+    const accepted = codes.filter((code) => code === 0).length;
+    expect(accepted + codes.filter((code) => code === 0x97).length).toBe(70);
+    // The bridge's thread raises the flag as the messages reach it: at most a few more get in.
+    expect(accepted).toBeGreaterThanOrEqual(50);
+    expect(accepted).toBeLessThan(56);
+    expect(codes.slice(0, accepted).every((code) => code === 0)).toBe(true);
+    v5.send({ cmd: 'publish', topic: 'cr/q2', payload: Buffer.from('two'), qos: 2, messageId: 200, retain: false, dup: false });
+    expect(((await v5.next('pubrec')) as { reasonCode?: number }).reasonCode).toBe(0x97);
+    v5.send({ cmd: 'publish', topic: 'cw/elsewhere', payload: Buffer.from('other rule'), qos: 1, messageId: 201, retain: false, dup: false });
+    expect(((await v5.next('puback')) as { reasonCode?: number }).reasonCode ?? 0).toBe(0);
+    // MQTT 3.1.1 cannot refuse a PUBLISH: the connection is closed.
+    const v4 = await RawClient.connect(4, unique('cap-v4'), true, localPort());
+    v4.send({ cmd: 'publish', topic: 'cr/old', payload: Buffer.from('x'), qos: 1, messageId: 1, retain: false, dup: false });
+    await v4.closed;
+    const refusedStatus = await waitFor(async () => ((await status('capref')).pending.messages === accepted ? status('capref') : false), `${accepted} pending`);
+    expect(refusedStatus).toMatchObject({ backlog: { full: true, policy: 'refuse', refusedPublishes: 70 - accepted + 2 } });
+    expect(refusedStatus.warning).toContain('refused with 0x97 quota exceeded');
+
+    // The remote is back: both backlogs drain, and publishes are accepted again.
+    await mosquitto.resume();
+    await waitFor(() => refuseSub.got.length >= accepted && warnSub.got.length >= 81, 'the backlogs delivered', 20_000);
+    expect(refuseSub.got.map((m) => m.payload)).toEqual(Array.from({ length: accepted }, (_, i) => String(i)));
+    expect(warnSub.got.length).toBe(81);
+    await waitFor(async () => !(await status('capref')).backlog.full, 'the refusing backlog below its cap');
+    v5.send({ cmd: 'publish', topic: 'cr/again', payload: Buffer.from('again'), qos: 1, messageId: 300, retain: false, dup: false });
+    expect(((await v5.next('puback')) as { reasonCode?: number }).reasonCode ?? 0).toBe(0);
+    await waitFor(() => refuseSub.got.some((m) => m.payload === 'again'), 'the publish after the outage on the remote');
+    expect(await status('capwarn')).toMatchObject({ backlog: { full: false }, warning: null, pending: { messages: 0, bytes: 0 } });
+    v5.close();
+  }, 60_000);
 });
 
 describe('inbound and loops', () => {
