@@ -31,7 +31,7 @@ beforeAll(async () => {
     { name: 'from-config', url: remoteUrl(), outbound: [{ filter: 'cfg/#', remoteTopic: 'fwd/${topic}' }] },
     { name: 'broken', url: 'ftp://nowhere', outbound: [{ filter: 'x/#' }] },
   ];
-  harper = await HarperInstance.create({ threads: 2, env: { MQTT_BRIDGE_BRIDGES: JSON.stringify(configured) } });
+  harper = await HarperInstance.create({ threads: 2, env: { MQTT_BRIDGE_BRIDGES: JSON.stringify(configured), MQTT_BRIDGE_SYS_INTERVAL: '1' } });
   await harper.start();
 }, 180_000);
 
@@ -264,6 +264,46 @@ describe('refusals and dead letters', () => {
     expect(sub.got[2]).toEqual({ topic: 'p/bad/1', payload: 'refused' });
     expect(await status('poison')).toMatchObject({ deadLetters: { count: 0 }, retrying: 0 });
   });
+});
+
+describe('$SYS', () => {
+  /** What $SYS/broker/bridges/<name>/... should say for a status of GET /mqtt_bridges/<name>. */
+  const sysOf = (s: any) => ({
+    connected: s.connected ? '1' : '0',
+    state: s.state,
+    'messages/sent': String(s.sent),
+    'messages/acknowledged': String(s.acknowledged),
+    'messages/received': String(s.received),
+    'pending/messages': String(s.pending.messages),
+    'pending/bytes': String(s.pending.bytes),
+    'backlog/full': s.backlog.full ? '1' : '0',
+    'dead letters/count': String(s.deadLetters.count),
+    reconnects: String(s.reconnects),
+    'last error/time': s.lastErrorAt ?? 'never',
+  });
+
+  it('publishes every bridge\'s status under $SYS/broker/bridges/<name>/, as GET shows it, and clears a removed one', async () => {
+    const local = await connect({ port: localPort() });
+    const seen = new Map<string, string>();
+    local.on('message', (topic, payload) => seen.set(topic, payload.toString()));
+    await local.subscribeAsync('$SYS/broker/bridges/#', { qos: 0 });
+    const agrees = async (name: string) => {
+      const want = sysOf(await status(name));
+      return Object.entries(want).every(([key, value]) => seen.get(`$SYS/broker/bridges/${name}/${key}`) === value) ? want : false;
+    };
+    // 2,000 + 500 through the outage, 2 reconnects; the poison bridge holds no dead letter after its replay.
+    expect(await waitFor(() => agrees('out'), '$SYS of bridge out as GET shows it', 10_000)).toMatchObject({ connected: '1', state: 'live', 'messages/acknowledged': '2500', 'pending/messages': '0' });
+    expect(await waitFor(() => agrees('poison'), '$SYS of bridge poison', 10_000)).toMatchObject({ 'messages/sent': '6', 'dead letters/count': '0' });
+    expect(await waitFor(() => agrees('in'), '$SYS of bridge in', 10_000)).toMatchObject({ 'messages/received': '2' });
+    // A backlog while the remote is away shows up there too.
+    await addBridge({ name: 'sysgone', outbound: [{ filter: 'sg/#' }] });
+    await http('PUT', '/mqtt_bridges/sysgone', { url: 'mqtt://127.0.0.1:1', outbound: [{ filter: 'sg/#' }] });
+    await publishLocal((i) => `sg/${i}`, 7);
+    expect(await waitFor(async () => (seen.get('$SYS/broker/bridges/sysgone/pending/messages') === '7' ? agrees('sysgone') : false), '7 pending in $SYS', 10_000)).toMatchObject({ connected: '0', 'pending/bytes': '7' });
+    expect((await http('DELETE', '/mqtt_bridges/sysgone')).status).toBe(200);
+    await waitFor(() => seen.get('$SYS/broker/bridges/sysgone/state') === '', 'the removed bridge\'s values cleared', 10_000);
+    expect((await http('GET', '/$SYS/broker/bridges/sysgone/state')).status).toBe(404);
+  }, 40_000);
 });
 
 describe('runtime bridges over REST', () => {
