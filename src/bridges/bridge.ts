@@ -11,6 +11,7 @@ import { BacklogTally, type Crossing } from './backlog.js';
 import type { BacklogSignal } from './backlogSignal.js';
 import { connectRemote } from './connection.js';
 import { receiveInbound, subscribeInbound } from './inbound.js';
+import { InflightStore } from './inflightStore.js';
 import { Outbound, type LogReader } from './outbound.js';
 import { countPending } from './pending.js';
 import { Retries } from './retries.js';
@@ -60,18 +61,19 @@ export class RunningBridge implements Subscriber {
     private readonly figures: BridgeFigures,
     saved: BridgeState | undefined,
     private readonly signal: BacklogSignal,
+    private readonly store: InflightStore,
   ) {
     this.clientId = `$bridge/${spec.name}`;
     this.lastError = saved?.lastError ?? null;
     this.lastErrorAt = saved?.lastErrorAt ?? null;
     this.caughtUpAt = saved?.caughtUpAt ?? Date.now();
-    this.client = connectRemote(spec);
+    this.client = connectRemote(spec, store);
     const retries = new Retries(services.tables, spec.name, () => this.spec.maxAttempts);
     // A new bridge starts at the present; a known one where it stopped.
     const cursor = saved?.cursor ?? services.bus.position - 1;
     this.backlog = new BacklogTally(spec);
     const hooks = { changed: () => this.changed(), failed: (what: string, error: unknown) => this.failed(what, error), passed: (messages: number, bytes: number) => this.counted(-messages, -bytes) };
-    this.outbound = new Outbound(spec, this.client, services.bus, retries, figures, hooks, cursor, saved?.dispatchedUpTo ?? cursor);
+    this.outbound = new Outbound(spec, this.client, services.bus, retries, store, figures, hooks, cursor, saved?.dispatchedUpTo ?? cursor);
     this.subscriptions = [...new Set(spec.outbound.map((rule) => rule.filter))].map((filter) => ({ subscriber: this, filter, qos: 2, noLocal: false, retainAsPublished: true, held: null, sentRetained: null }));
     this.wire();
     // In the same turn as the subscriptions: every later message is offered, every earlier one is in the log.
@@ -84,7 +86,10 @@ export class RunningBridge implements Subscriber {
     const figures: BridgeFigures = { ...ZERO_FIGURES };
     if (saved) for (const key of Object.keys(ZERO_FIGURES) as Array<keyof BridgeFigures>) figures[key] = saved[key] ?? 0;
     // Not spread: a record HarperDB hands back keeps its fields behind getters.
-    return new RunningBridge(spec, services, figures, saved, signal);
+    const failed = (what: string, error: unknown) => log.warn(`bridge ${spec.name}: ${what}: ${(error as Error)?.message ?? error}`);
+    const store = await InflightStore.restore(services.tables.inflight, spec.name, saved?.cursor ?? services.bus.position - 1, failed);
+    if (store.resuming > 0) log.info(`bridge ${spec.name}: resuming ${store.resuming} QoS 2 exchanges with their packet ids`);
+    return new RunningBridge(spec, services, figures, saved, signal, store);
   }
 
   /** The backlog the log holds at start; live messages and acknowledgements are counted meanwhile. */
@@ -122,7 +127,15 @@ export class RunningBridge implements Subscriber {
       this.outbound.connected(connack.properties);
     });
     client.on('error', (error) => this.failed(`connection to ${spec.url}`, error));
-    client.on('close', () => this.changed());
+    client.on('close', () => {
+      this.outbound.disconnected();
+      this.changed();
+    });
+    // A resumed QoS 2 PUBLISH the remote refuses is sent again from the log, to be retried and dead-lettered like any other.
+    client.on('packetreceive', (packet) => {
+      const answer = packet as { cmd: string; messageId?: number; reasonCode?: number };
+      if (answer.cmd === 'pubrec' && (answer.reasonCode ?? 0) >= 0x80 && answer.messageId !== undefined) this.store.refused(answer.messageId);
+    });
     subscribeInbound(client, spec);
     receiveInbound(client, spec, this.services.publisher, this.services.database, this.figures, (what, error) => this.failed(what, error));
     this.services.router.attach(this);
@@ -199,7 +212,10 @@ export class RunningBridge implements Subscriber {
     this.lastSaved = now;
     const row = this.snapshot();
     this.warnIfExpired(row);
-    this.saving = this.saving.then(() => this.services.tables.state.put(row.id, row)).catch((error) => this.failed('saving the cursor', error));
+    this.saving = this.saving
+      .then(() => this.services.tables.state.put(row.id, row))
+      .then(() => this.store.settled(row.cursor))
+      .catch((error) => this.failed('saving the cursor', error));
     return this.saving;
   }
 

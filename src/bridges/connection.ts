@@ -1,7 +1,7 @@
 // MQTT.js options for a remote broker. TLS files are read when the bridge starts (the spec only
 // names them), so a rotated certificate is picked up by changing or restarting the bridge.
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IStore, type MqttClient } from 'mqtt';
 import type { BridgeSpec } from './spec.js';
 
 /** Reconnect attempts after a lost or refused connection: MQTT.js retries at this period. */
@@ -33,6 +33,7 @@ export function clientOptions(spec: BridgeSpec): IClientOptions {
   return options;
 }
 
-export function connectRemote(spec: BridgeSpec): MqttClient {
-  return mqtt.connect(spec.url, clientOptions(spec));
+/** `outgoingStore`: keeps the QoS 2 exchanges in flight across restarts (InflightStore). */
+export function connectRemote(spec: BridgeSpec, outgoingStore: IStore): MqttClient {
+  return mqtt.connect(spec.url, { ...clientOptions(spec), outgoingStore });
 }

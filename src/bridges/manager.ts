@@ -6,6 +6,7 @@ import { log } from '../harper/log.js';
 import type { HarperTable, TableEvent } from '../harper/tables.js';
 import type { BacklogSignals } from './backlogSignal.js';
 import { RunningBridge, type BridgeServices } from './bridge.js';
+import { InflightStore } from './inflightStore.js';
 import { Lease } from './lease.js';
 import { readBridgeList, readBridgeSpec, type BridgeSpec } from './spec.js';
 import { parkedOf, type StoredBridge } from './tables.js';
@@ -124,8 +125,9 @@ export class BridgeManager {
   }
 }
 
-/** A removed bridge's cursor and pending retries (its dead letters stay, to be replayed or to expire). */
+/** A removed bridge's cursor, pending retries and QoS 2 exchanges (its dead letters stay, to be replayed or to expire). */
 async function forget(services: BridgeServices, name: string): Promise<void> {
   await services.tables.state.delete(name);
+  await InflightStore.forget(services.tables.inflight, name);
   for (const row of await parkedOf(services.tables.retries, name)) await services.tables.retries.delete(row.id);
 }
