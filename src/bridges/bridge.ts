@@ -9,7 +9,7 @@ import type { Publisher } from '../publish.js';
 import type { Router, Subscriber, Subscription } from '../router.js';
 import { BacklogTally, type Crossing } from './backlog.js';
 import type { BacklogSignal } from './backlogSignal.js';
-import { connectRemote } from './connection.js';
+import { connectionProblem, connectRemote } from './connection.js';
 import { receiveInbound, subscribeInbound } from './inbound.js';
 import { InflightStore } from './inflightStore.js';
 import { Outbound, type LogReader } from './outbound.js';
@@ -126,7 +126,7 @@ export class RunningBridge implements Subscriber {
       this.changed();
       this.outbound.connected(connack.properties);
     });
-    client.on('error', (error) => this.failed(`connection to ${spec.url}`, error));
+    client.on('error', (error) => this.failed(`connection to ${spec.url}`, connectionProblem(error)));
     client.on('close', () => {
       this.outbound.disconnected();
       this.changed();

@@ -2,7 +2,8 @@
 // an ACL): outbound at QoS 1 with exact counts and order, a remote outage, a kill -9 of HarperDB
 // with a backlog, inbound into local subscribers and topic tables, loop prevention both ways, a
 // refused topic dead-lettered and replayed, runtime add/remove, secrets, bad specs.
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -309,6 +310,58 @@ describe('$SYS', () => {
     await waitFor(() => seen.get('$SYS/broker/bridges/sysgone/state') === '', 'the removed bridge\'s values cleared', 10_000);
     expect((await http('GET', '/$SYS/broker/bridges/sysgone/state')).status).toBe(404);
   }, 40_000);
+});
+
+describe('TLS', () => {
+  /** A test CA, a server certificate it signs for localhost and 127.0.0.1, and another CA that signed nothing, made in `dir`. */
+  function makeCertificates(dir: string): void {
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    openssl('req', '-x509', ...key, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=bridge test CA');
+    openssl('req', ...key, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.ext');
+    openssl('req', '-x509', ...key, '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '1', '-subj', '/CN=some other CA');
+  }
+
+  it('connects to a Mosquitto with a test CA over mqtts://; a wrong CA is a clear error in status and stops nothing else', async () => {
+    // Its only listener speaks TLS with a certificate from a CA made now (nothing is committed).
+    const secure = await Mosquitto.start((dir) => {
+      makeCertificates(dir);
+      return [`user ${userInfo().username}`, `cafile ${join(dir, 'ca.pem')}`, `certfile ${join(dir, 'server.pem')}`, `keyfile ${join(dir, 'server.key')}`].join('\n');
+    });
+    try {
+      const ca = join(secure.dir, 'ca.pem');
+      const url = `mqtts://localhost:${secure.port}`;
+      const sub = mqtt.connect(url, { ca: readFileSync(ca), clientId: unique('tls-sub'), reconnectPeriod: 300 });
+      remotes.add(sub);
+      await new Promise<void>((resolve, reject) => (sub.once('connect', () => resolve()), sub.once('error', reject)));
+      const got: string[] = [];
+      sub.on('message', (topic, payload) => got.push(`${topic} ${payload}`));
+      await sub.subscribeAsync('tls/#', { qos: 1 });
+
+      const good = await http('POST', '/mqtt_bridges/', { name: 'tls', url, tls: { ca }, outbound: [{ filter: 'tls/#' }] });
+      expect(good.status, good.text).toBe(201);
+      await waitFor(async () => (await status('tls')).connected, 'the TLS bridge connected', 15_000);
+      const bad = await http('POST', '/mqtt_bridges/', { name: 'tlsbad', url, tls: { ca: join(secure.dir, 'other-ca.pem') }, outbound: [{ filter: 'tlsbad/#' }] });
+      expect(bad.status, bad.text).toBe(201);
+      const refused = await waitFor(async () => ((await status('tlsbad')).lastError ? status('tlsbad') : false), 'the wrong CA in status', 15_000);
+      expect(refused).toMatchObject({ connected: false, state: 'error' });
+      // Mosquitto sends its CA along: an unknown CA in the chain.
+      expect(refused.lastError).toBe(`connection to ${url}: TLS: the remote's certificate was not accepted: self-signed certificate in certificate chain (SELF_SIGNED_CERT_IN_CHAIN); check tls.ca (the CA that signed it) and the host name in the url`);
+
+      // The good one, and the others, carry on.
+      await publishLocal((i) => `tls/${i}`, 3);
+      await publishLocal((i) => `tlsbad/${i}`, 3);
+      await waitFor(() => got.length === 3, 'three messages over TLS', 10_000);
+      expect(got).toEqual(['tls/0 0', 'tls/1 1', 'tls/2 2']);
+      expect(await status('from-config')).toMatchObject({ connected: true });
+      await waitFor(async () => (await status('tlsbad')).pending.messages === 3, 'the wrong-CA bridge keeping its 3 messages');
+      for (const name of ['tls', 'tlsbad']) expect((await http('DELETE', `/mqtt_bridges/${name}`)).status).toBe(200);
+    } finally {
+      await secure.stop();
+    }
+  }, 60_000);
 });
 
 describe('runtime bridges over REST', () => {
