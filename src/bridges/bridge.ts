@@ -62,6 +62,8 @@ export class RunningBridge implements Subscriber {
     saved: BridgeState | undefined,
     private readonly signal: BacklogSignal,
     private readonly store: InflightStore,
+    /** Whether this thread still holds the bridge's lease (see Lease.held). */
+    private readonly holdsLease: () => boolean,
   ) {
     this.clientId = `$bridge/${spec.name}`;
     this.lastError = saved?.lastError ?? null;
@@ -72,7 +74,7 @@ export class RunningBridge implements Subscriber {
     // A new bridge starts at the present; a known one where it stopped.
     const cursor = saved?.cursor ?? services.bus.position - 1;
     this.backlog = new BacklogTally(spec);
-    const hooks = { changed: () => this.changed(), failed: (what: string, error: unknown) => this.failed(what, error), passed: (messages: number, bytes: number) => this.counted(-messages, -bytes) };
+    const hooks = { changed: () => this.changed(), failed: (what: string, error: unknown) => this.failed(what, error), passed: (messages: number, bytes: number) => this.counted(-messages, -bytes), mayRun: () => this.mayRun() };
     this.outbound = new Outbound(spec, this.client, services.bus, retries, store, figures, hooks, cursor, saved?.dispatchedUpTo ?? cursor);
     this.subscriptions = [...new Set(spec.outbound.map((rule) => rule.filter))].map((filter) => ({ subscriber: this, filter, qos: 2, noLocal: false, retainAsPublished: true, held: null, sentRetained: null }));
     this.wire();
@@ -81,7 +83,7 @@ export class RunningBridge implements Subscriber {
     void this.countBacklog(cursor);
   }
 
-  static async start(spec: BridgeSpec, services: BridgeServices, signal: BacklogSignal): Promise<RunningBridge> {
+  static async start(spec: BridgeSpec, services: BridgeServices, signal: BacklogSignal, holdsLease: () => boolean): Promise<RunningBridge> {
     const saved = await services.tables.state.get(spec.name);
     const figures: BridgeFigures = { ...ZERO_FIGURES };
     if (saved) for (const key of Object.keys(ZERO_FIGURES) as Array<keyof BridgeFigures>) figures[key] = saved[key] ?? 0;
@@ -89,7 +91,7 @@ export class RunningBridge implements Subscriber {
     const failed = (what: string, error: unknown) => log.warn(`bridge ${spec.name}: ${what}: ${(error as Error)?.message ?? error}`);
     const store = await InflightStore.restore(services.tables.inflight, spec.name, saved?.cursor ?? services.bus.position - 1, failed);
     if (store.resuming > 0) log.info(`bridge ${spec.name}: resuming ${store.resuming} QoS 2 exchanges with their packet ids`);
-    return new RunningBridge(spec, services, figures, saved, signal, store);
+    return new RunningBridge(spec, services, figures, saved, signal, store, holdsLease);
   }
 
   /** The backlog the log holds at start; live messages and acknowledgements are counted meanwhile. */
@@ -130,6 +132,8 @@ export class RunningBridge implements Subscriber {
     client.on('close', () => {
       this.outbound.disconnected();
       this.changed();
+      // Taken over while this thread stood still: reconnecting would throw the new owner off the remote.
+      if (!this.mayRun()) void this.client.endAsync(true).catch(() => undefined);
     });
     // A resumed QoS 2 PUBLISH the remote refuses is sent again from the log, to be retried and dead-lettered like any other.
     client.on('packetreceive', (packet) => {
@@ -153,7 +157,7 @@ export class RunningBridge implements Subscriber {
       return this.outbound.pump();
     }
     const remote = outboundFor(this.spec.outbound, message, this.spec.name);
-    if (!remote) return;
+    if (!remote || !this.mayRun()) return;
     if (!this.client.connected) {
       this.figures.qos0Dropped++;
       return;
@@ -204,7 +208,14 @@ export class RunningBridge implements Subscriber {
     };
   }
 
+  /** False once another thread holds the lease: nothing more is sent or saved (the manager stops it). */
+  private mayRun(): boolean {
+    return !this.stopped && this.holdsLease();
+  }
+
   private save(): Promise<unknown> {
+    // The new owner's cursor and figures are not overwritten with older ones.
+    if (!this.holdsLease()) return this.saving;
     // Also saved now and then unchanged: a fresh `updatedAt` tells status readers the bridge runs.
     const now = Date.now();
     if (!this.dirty && now - this.lastSaved < HEARTBEAT_MS) return this.saving;
@@ -232,8 +243,8 @@ export class RunningBridge implements Subscriber {
     if (this.stopped) return;
     this.stopped = true;
     this.outbound.stopped = true;
-    // The next thread to run it counts again; until then nothing is refused for it.
-    this.signal.full = false;
+    // The next thread to run it counts again; until then nothing is refused for it (unless it runs already).
+    if (this.holdsLease()) this.signal.full = false;
     for (const timer of this.timers) clearInterval(timer);
     for (const subscription of this.subscriptions) this.services.router.remove(subscription);
     this.services.router.detach(this);

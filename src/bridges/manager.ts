@@ -85,13 +85,15 @@ export class BridgeManager {
     const wanted = new Map(this.specs().map(({ spec }) => [spec.name, spec]));
     for (const [name, entry] of this.running) {
       const spec = wanted.get(name);
-      if (!spec || JSON.stringify(spec) !== JSON.stringify(entry.spec)) this.stop(name, spec ? 'changed' : 'removed');
+      if (!this.lease(name).held()) this.stop(name, 'another thread took it over');
+      else if (!spec || JSON.stringify(spec) !== JSON.stringify(entry.spec)) this.stop(name, spec ? 'changed' : 'removed');
     }
     for (const [name, spec] of wanted) {
       if (this.running.has(name) || this.stopping.has(name)) continue;
       if (!this.lease(name).acquire()) continue;
       log.info(`bridge ${name}: starting on thread ${this.options.thread}`);
-      const bridge = RunningBridge.start(spec, this.services, this.options.signals.of(name)).catch((error) => {
+      const lease = this.lease(name);
+      const bridge = RunningBridge.start(spec, this.services, this.options.signals.of(name), () => lease.held()).catch((error) => {
         log.error(`bridge ${name} could not start`, error);
         this.running.delete(name);
         this.lease(name).release();

@@ -27,6 +27,8 @@ export interface OutboundHooks {
   changed(): void;
   /** The cursor moved past backlog messages (acknowledged or parked). */
   passed(messages: number, bytes: number): void;
+  /** False when this thread lost the bridge to another one. */
+  mayRun(): boolean;
   failed(what: string, error: unknown): void;
 }
 
@@ -81,7 +83,7 @@ export class Outbound {
   }
 
   private get sendable(): boolean {
-    return this.ready && this.client.connected && !this.stopped;
+    return this.ready && this.client.connected && !this.stopped && this.hooks.mayRun();
   }
 
   /** Reads and sends until the window is full or the log is exhausted; safe to call any time. */

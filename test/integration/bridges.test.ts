@@ -3,6 +3,7 @@
 // with a backlog, inbound into local subscribers and topic tables, loop prevention both ways, a
 // refused topic dead-lettered and replayed, runtime add/remove, secrets, bad specs.
 import { execFileSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ beforeAll(async () => {
     { name: 'from-config', url: remoteUrl(), outbound: [{ filter: 'cfg/#', remoteTopic: 'fwd/${topic}' }] },
     { name: 'broken', url: 'ftp://nowhere', outbound: [{ filter: 'x/#' }] },
   ];
-  harper = await HarperInstance.create({ threads: 2, env: { MQTT_BRIDGE_BRIDGES: JSON.stringify(configured), MQTT_BRIDGE_SYS_INTERVAL: '1' } });
+  harper = await HarperInstance.create({ threads: 2, apps: ['test/fixtures/stall-app'], env: { MQTT_BRIDGE_BRIDGES: JSON.stringify(configured), MQTT_BRIDGE_SYS_INTERVAL: '1' } });
   await harper.start();
 }, 180_000);
 
@@ -362,6 +363,53 @@ describe('TLS', () => {
       await secure.stop();
     }
   }, 60_000);
+});
+
+describe('thread takeover', () => {
+  /** POST /stall_thread on a new connection each time (so the requests spread over the threads). */
+  function stallRequest(thread: number, ms: number): Promise<{ stalled: boolean }> {
+    return new Promise((resolve, reject) => {
+      const body = JSON.stringify({ thread, ms });
+      const request = httpRequest({ host: '127.0.0.1', port: harper.info.ports.http, path: '/stall_thread', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+        let text = '';
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => resolve(JSON.parse(text)));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+  }
+
+  it('moves a bridge to another thread when its thread stands still past its lease, without losing or repeating a message', async () => {
+    // QoS 2, so a message sent twice would show; the new owner resumes the exchanges in flight.
+    await addBridge({ name: 'takeover', outbound: [{ filter: 'to/#', qos: 2 }] });
+    const sub = await remoteSubscriber('to/#', 'takeover-sub', 2);
+    const before = (await status('takeover')).owner as string;
+    await publishLocal((i) => `to/${i % 3}`, 3000);
+    await waitFor(() => sub.got.length >= 300, 'the bridge sending', 20_000);
+    expect(sub.got.length).toBeLessThan(3000); // still sending when its thread stands still
+    // Its thread's event loop stops for 8 s: no heartbeat, so after 5 s it counts as dead.
+    const thread = Number(before.match(/^thread (\d+)/)![1]);
+    const stalled = (async () => {
+      for (let attempt = 0; attempt < 50; attempt++) if ((await stallRequest(thread, 8000)).stalled) return;
+      throw new Error(`no request reached thread ${thread}`);
+    })();
+    const after = await waitFor(async () => {
+      const now = await http('GET', '/mqtt_bridges/takeover').then((reply) => reply.body?.status ?? {}, () => ({}));
+      return now.owner && now.owner !== before ? now : false;
+    }, 'another thread running it', 20_000);
+    await stalled;
+    await waitFor(() => sub.got.length >= 3000, 'all 3,000 after the takeover', 60_000);
+    await quietPeriod();
+    expect(sub.got.map((m) => m.payload)).toEqual(Array.from({ length: 3000 }, (_, i) => String(i)));
+    // The stalled thread, running again, stepped down instead of sending or saving.
+    await waitFor(() => harper.logFile().includes('bridge takeover: stopping (another thread took it over)'), 'the old owner stopping');
+    const resumed = harper.logFile().match(/bridge takeover: resuming (\d+) QoS 2 exchanges/)?.[1] ?? '0';
+    console.log(`takeover: ${before} -> ${after.owner}, ${resumed} QoS 2 exchanges resumed`);
+    expect(Number(resumed)).toBeGreaterThan(0);
+    const settled = await waitFor(async () => ((await status('takeover')).pending.messages === 0 ? status('takeover') : false), 'nothing pending');
+    expect(settled).toMatchObject({ owner: after.owner, connected: true, state: 'live', acknowledged: 3000 });
+  }, 90_000);
 });
 
 describe('runtime bridges over REST', () => {
