@@ -110,7 +110,8 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   // One thread writes $SYS for the whole process.
   if (workerIndex === 0) {
     if (config.sysInterval > 0) {
-      new SysUpdater({ ...figures, table: sysTable, bus }).start(config.sysInterval);
+      const bridgeStatuses = async () => (await bridges.list()).map(({ name, status }) => ({ name, status }));
+      new SysUpdater({ ...figures, table: sysTable, bus, bridges: bridgeStatuses }).start(config.sysInterval);
     } else {
       await SysUpdater.clear(sysTable);
     }

@@ -37,6 +37,12 @@ export class PublishRefused extends Error {
   }
 }
 
+/**
+ * A check that may refuse a client's message before anything is written (a bridge's full backlog).
+ * Not applied to `durable` (sources) or `commitWith` publishes.
+ */
+export type PublishGate = (inbound: Inbound) => PublishRefused | null;
+
 /** Why a client may not publish to `topic`, or null. */
 export function publishProblem(topic: string): PublishRefused | null {
   const problem = topicNameProblem(topic);
@@ -46,11 +52,17 @@ export function publishProblem(topic: string): PublishRefused | null {
 }
 
 export class Publisher {
+  private readonly gates: PublishGate[] = [];
+
   constructor(
     private readonly retained: RetainedStore,
     private readonly bus: Bus,
     private readonly history: History | null,
   ) {}
+
+  addGate(gate: PublishGate): void {
+    this.gates.push(gate);
+  }
 
   /**
    * True when publishing `inbound` first has to create a table (a retained message under a prefix
@@ -69,6 +81,12 @@ export class Publisher {
     if (refused) throw refused;
     if (!access.mayWrite(inbound.topic, () => this.retained.tableName(inbound.topic))) {
       throw new PublishRefused('not-authorized', `not allowed to publish to ${inbound.topic}`);
+    }
+    if (!options.durable && !options.commitWith) {
+      for (const gate of this.gates) {
+        const refusal = gate(inbound);
+        if (refusal) throw refusal;
+      }
     }
     let place: RetainedPlace | null = null;
     if (inbound.retain) {

@@ -11,6 +11,7 @@ import { server } from 'harperdb';
 import { log } from '../harper/log.js';
 import { HttpError, pathParts, reply, requireAdmin, restResource } from '../harper/restResource.js';
 import { claim } from '../tables/ownership.js';
+import type { BacklogSignals } from './backlogSignal.js';
 import type { BridgeManager } from './manager.js';
 import { specFileExists } from './manager.js';
 import type { LogReader } from './outbound.js';
@@ -63,9 +64,9 @@ export interface BridgeReads {
   replay(selection: { bridge?: string; id?: string; limit?: number }): Promise<number>;
 }
 
-export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables, bus: LogReader): BridgeReads {
+export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables, bus: LogReader, signals: BacklogSignals): BridgeReads {
   const find = (name: string) => manager.specs().find((entry) => entry.spec.name === name);
-  const view = async ({ spec, source }: { spec: BridgeSpec; source: 'config' | 'runtime' }): Promise<BridgeListing> => ({ ...publicSpec(spec), source, status: await bridgeStatus(spec, tables, bus) });
+  const view = async ({ spec, source }: { spec: BridgeSpec; source: 'config' | 'runtime' }): Promise<BridgeListing> => ({ ...publicSpec(spec), source, status: await bridgeStatus(spec, tables, bus, signals) });
   const list = () => Promise.all(manager.specs().map(view));
   const deadLetters = async (name: string, limit?: number): Promise<DeadLetterListing[]> => {
     const rows = await parkedOf(tables.deadLetters, name);

@@ -1,7 +1,7 @@
 // MQTT.js options for a remote broker. TLS files are read when the bridge starts (the spec only
 // names them), so a rotated certificate is picked up by changing or restarting the bridge.
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IStore, type MqttClient } from 'mqtt';
 import type { BridgeSpec } from './spec.js';
 
 /** Reconnect attempts after a lost or refused connection: MQTT.js retries at this period. */
@@ -33,6 +33,28 @@ export function clientOptions(spec: BridgeSpec): IClientOptions {
   return options;
 }
 
-export function connectRemote(spec: BridgeSpec): MqttClient {
-  return mqtt.connect(spec.url, clientOptions(spec));
+/** `outgoingStore`: keeps the QoS 2 exchanges in flight across restarts (InflightStore). */
+export function connectRemote(spec: BridgeSpec, outgoingStore: IStore): MqttClient {
+  return mqtt.connect(spec.url, { ...clientOptions(spec), outgoingStore });
+}
+
+/** Node's codes for a remote certificate that was not accepted. */
+const CERTIFICATE_PROBLEMS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** A connection error as the status shows it: a refused certificate says which setting to look at. */
+export function connectionProblem(error: unknown): string {
+  const { message, code } = (error ?? {}) as { message?: string; code?: string };
+  const text = message ?? String(error);
+  if (code && CERTIFICATE_PROBLEMS.has(code)) return `TLS: the remote's certificate was not accepted: ${text} (${code}); check tls.ca (the CA that signed it) and the host name in the url`;
+  return text;
 }

@@ -25,6 +25,15 @@ export class Lease {
     return Atomics.compareExchange(this.slot, 0, owner, this.me) === owner;
   }
 
+  /**
+   * Whether this thread still holds it. A thread whose event loop stood still for longer than a
+   * heartbeat counts as dead and loses its bridges to another thread: when it runs again, it must
+   * stop sending and saving at once.
+   */
+  held(): boolean {
+    return Atomics.load(this.slot, 0) === this.me;
+  }
+
   release(): void {
     Atomics.compareExchange(this.slot, 0, this.me, 0);
   }

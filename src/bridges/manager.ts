@@ -4,7 +4,9 @@
 import { existsSync } from 'node:fs';
 import { log } from '../harper/log.js';
 import type { HarperTable, TableEvent } from '../harper/tables.js';
+import type { BacklogSignals } from './backlogSignal.js';
 import { RunningBridge, type BridgeServices } from './bridge.js';
+import { InflightStore } from './inflightStore.js';
 import { Lease } from './lease.js';
 import { readBridgeList, readBridgeSpec, type BridgeSpec } from './spec.js';
 import { parkedOf, type StoredBridge } from './tables.js';
@@ -19,6 +21,7 @@ export interface ManagerOptions {
   isLive(threadId: number): boolean;
   /** A table whose store hands out shared memory. */
   sharedTable: HarperTable<object>;
+  signals: BacklogSignals;
   /** Log config problems (one thread does, so they appear once). */
   reportProblems: boolean;
 }
@@ -26,6 +29,8 @@ export interface ManagerOptions {
 export class BridgeManager {
   readonly configSpecs: BridgeSpec[];
   private runtimeSpecs = new Map<string, BridgeSpec>();
+  /** Bridges that refuse local publishes when their backlog is full (checked on every publish: kept ready). */
+  refusing: readonly BridgeSpec[] = [];
   private readonly running = new Map<string, { spec: BridgeSpec; bridge: Promise<RunningBridge | null> }>();
   private readonly leases = new Map<string, Lease>();
   /** Bridges still shutting down: not started again until they have saved their cursor. */
@@ -37,6 +42,7 @@ export class BridgeManager {
   ) {
     const { specs, problems } = readBridgeList(options.configured, specFileExists);
     this.configSpecs = specs;
+    this.refusing = specs.filter((spec) => spec.onBacklogFull === 'refuse');
     if (options.reportProblems) for (const problem of problems) log.error(`config.yaml mqttBridge.${problem}; this bridge is not started, the others are`);
   }
 
@@ -68,6 +74,9 @@ export class BridgeManager {
       }
     }
     this.runtimeSpecs = runtime;
+    this.refusing = this.specs()
+      .map(({ spec }) => spec)
+      .filter((spec) => spec.onBacklogFull === 'refuse');
     this.reconcile();
   }
 
@@ -76,13 +85,15 @@ export class BridgeManager {
     const wanted = new Map(this.specs().map(({ spec }) => [spec.name, spec]));
     for (const [name, entry] of this.running) {
       const spec = wanted.get(name);
-      if (!spec || JSON.stringify(spec) !== JSON.stringify(entry.spec)) this.stop(name, spec ? 'changed' : 'removed');
+      if (!this.lease(name).held()) this.stop(name, 'another thread took it over');
+      else if (!spec || JSON.stringify(spec) !== JSON.stringify(entry.spec)) this.stop(name, spec ? 'changed' : 'removed');
     }
     for (const [name, spec] of wanted) {
       if (this.running.has(name) || this.stopping.has(name)) continue;
       if (!this.lease(name).acquire()) continue;
       log.info(`bridge ${name}: starting on thread ${this.options.thread}`);
-      const bridge = RunningBridge.start(spec, this.services).catch((error) => {
+      const lease = this.lease(name);
+      const bridge = RunningBridge.start(spec, this.services, this.options.signals.of(name), () => lease.held()).catch((error) => {
         log.error(`bridge ${name} could not start`, error);
         this.running.delete(name);
         this.lease(name).release();
@@ -116,8 +127,9 @@ export class BridgeManager {
   }
 }
 
-/** A removed bridge's cursor and pending retries (its dead letters stay, to be replayed or to expire). */
+/** A removed bridge's cursor, pending retries and QoS 2 exchanges (its dead letters stay, to be replayed or to expire). */
 async function forget(services: BridgeServices, name: string): Promise<void> {
   await services.tables.state.delete(name);
+  await InflightStore.forget(services.tables.inflight, name);
   for (const row of await parkedOf(services.tables.retries, name)) await services.tables.retries.delete(row.id);
 }

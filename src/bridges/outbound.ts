@@ -7,9 +7,10 @@ import type { LoggedMessage } from '../bus/bus.js';
 import { log } from '../harper/log.js';
 import { propertiesForDelivery, type BusMessage } from '../messages.js';
 import { isRefusal, reasonText } from './backoff.js';
-import { OutboundCursor } from './cursor.js';
+import { OutboundCursor, UNCOUNTED } from './cursor.js';
+import type { InflightStore } from './inflightStore.js';
 import type { Retries } from './retries.js';
-import { outboundFor, type RemotePublish } from './rules.js';
+import { isDurable, outboundFor, type RemotePublish } from './rules.js';
 import type { BridgeSpec } from './spec.js';
 import type { BridgeFigures, ParkedMessage } from './tables.js';
 
@@ -24,6 +25,10 @@ export interface LogReader {
 
 export interface OutboundHooks {
   changed(): void;
+  /** The cursor moved past backlog messages (acknowledged or parked). */
+  passed(messages: number, bytes: number): void;
+  /** False when this thread lost the bridge to another one. */
+  mayRun(): boolean;
   failed(what: string, error: unknown): void;
 }
 
@@ -39,6 +44,12 @@ export class Outbound {
   private again = false;
   private window: number;
   private maxPacketSize = Infinity;
+  /**
+   * Set by 'connect', cleared by 'close'. MQTT.js is connected before it emits 'connect' and resends
+   * its stored packets in between; messages published then would be queued behind them and stored
+   * without their position.
+   */
+  private ready = false;
   caughtUp = false;
   stopped = false;
 
@@ -47,13 +58,14 @@ export class Outbound {
     private readonly client: MqttClient,
     private readonly logReader: LogReader,
     private readonly retries: Retries,
+    private readonly store: InflightStore,
     private readonly figures: BridgeFigures,
     private readonly hooks: OutboundHooks,
     cursor: number,
     /** Positions up to here may have been sent before a restart. */
     private readonly resendUpTo: number,
   ) {
-    this.cursor = new OutboundCursor(cursor);
+    this.cursor = new OutboundCursor(cursor, cursor, (messages, bytes) => hooks.passed(messages, bytes));
     this.scanned = cursor;
     this.window = spec.inflight;
   }
@@ -62,7 +74,16 @@ export class Outbound {
   connected(properties: { receiveMaximum?: number; maximumPacketSize?: number } | undefined): void {
     this.window = Math.min(this.spec.inflight, properties?.receiveMaximum ?? Infinity);
     this.maxPacketSize = properties?.maximumPacketSize ?? Infinity;
+    this.ready = true;
     this.pump();
+  }
+
+  disconnected(): void {
+    this.ready = false;
+  }
+
+  private get sendable(): boolean {
+    return this.ready && this.client.connected && !this.stopped && this.hooks.mayRun();
   }
 
   /** Reads and sends until the window is full or the log is exhausted; safe to call any time. */
@@ -83,7 +104,7 @@ export class Outbound {
   private async run(): Promise<void> {
     do {
       this.again = false;
-      while (!this.stopped && this.client.connected) {
+      while (this.sendable) {
         while (this.aheadIndex < this.ahead.length && this.cursor.inflight < this.window) this.handle(this.ahead[this.aheadIndex++]!);
         if (this.aheadIndex < this.ahead.length) return; // the window is full: acknowledgements pump again
         this.ahead = [];
@@ -117,17 +138,29 @@ export class Outbound {
     const remote = outboundFor(this.spec.outbound, message, this.spec.name);
     if (!remote) return this.cursor.advanceRead(position, false);
     this.figures.matched++;
-    this.cursor.advanceRead(position, true);
-    if (position <= this.resendUpTo) this.figures.resentAfterRestart++;
-    this.send(message, remote, 1, (error) => {
-      if (!error) return this.done(position);
-      if (isRefusal(error.code)) return void this.park(position, message, remote, reasonText(error.code!, error.message));
-      // Not a refusal (the client was ended): the message stays unacknowledged, sent again after a restart.
-    });
+    this.cursor.advanceRead(position, true, isDurable(message) ? message.payload.length : UNCOUNTED);
+    // A QoS 2 exchange resumed from before a restart (MQTT.js finished it before 'connect'): not sent again.
+    if (this.store.takeRestored(position)) return this.done(position);
+    // QoS 2 messages sent before a restart were resumed (above); QoS 1 ones may now reach the remote twice.
+    if (position <= this.resendUpTo && remote.qos < 2) this.figures.resentAfterRestart++;
+    this.send(
+      message,
+      remote,
+      1,
+      (error) => {
+        if (!error) return this.done(position);
+        if (isRefusal(error.code)) return void this.park(position, message, remote, reasonText(error.code!, error.message));
+        // Not a refusal (the client was ended): the message stays unacknowledged, sent again after a restart.
+      },
+      position,
+    );
   }
 
-  /** Sends one message; `sent` gets the remote's answer (an error with `code` for a refusal). */
-  send(message: BusMessage, remote: RemotePublish, _attempt: number, sent: Sent): void {
+  /**
+   * Sends one message; `sent` gets the remote's answer (an error with `code` for a refusal).
+   * `position`: its place in the log, kept with a QoS 2 exchange so a restart resumes it.
+   */
+  send(message: BusMessage, remote: RemotePublish, _attempt: number, sent: Sent, position?: number): void {
     const properties = this.spec.protocol === 5 ? propertiesForDelivery(message, Date.now()) : undefined;
     if (properties === null) return sent(undefined); // expired while it waited [MQTT-3.3.2-5]
     const size = message.payload.length + Buffer.byteLength(remote.topic) + 64;
@@ -138,7 +171,13 @@ export class Outbound {
     }
     this.figures.sent++;
     const options = properties ? { qos: remote.qos, retain: remote.retain, properties } : { qos: remote.qos, retain: remote.retain };
-    this.client.publish(remote.topic, message.payload, options, (error) => sent(error as (Error & { code?: number }) | undefined));
+    // MQTT.js stores the packet synchronously inside publish() (once 'connect' came: see `ready`).
+    this.store.sending = position;
+    try {
+      this.client.publish(remote.topic, message.payload, options, (error) => sent(error as (Error & { code?: number }) | undefined));
+    } finally {
+      this.store.sending = undefined;
+    }
   }
 
   private done(position: number): void {
@@ -169,7 +208,7 @@ export class Outbound {
 
   /** Sends the retries that are due, each once, outside the window (they are few). */
   async retryDue(): Promise<void> {
-    if (!this.client.connected || this.stopped) return;
+    if (!this.sendable) return;
     for (const row of await this.retries.due()) this.retry(row);
   }
 

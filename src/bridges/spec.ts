@@ -53,9 +53,17 @@ export interface BridgeSpec {
   /** Attempts before a refused message is dead-lettered. */
   maxAttempts: number;
   deadLetterRetainDays: number;
+  /** Backlog cap: matched QoS 1/2 messages not yet acknowledged by the remote (0: no cap). */
+  maxBacklogMessages: number;
+  /** Backlog cap in payload bytes (0: no cap). */
+  maxBacklogBytes: number;
+  /** At the cap: `warn` keeps accepting (and warns), `refuse` refuses local publishes to the outbound rules' topics (0x97). */
+  onBacklogFull: BacklogPolicy;
   outbound: OutboundRule[];
   inbound: InboundRule[];
 }
+
+export type BacklogPolicy = 'warn' | 'refuse';
 
 export class BridgeSpecError extends Error {
   override name = 'BridgeSpecError';
@@ -63,12 +71,12 @@ export class BridgeSpecError extends Error {
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const URL_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
-const TOP_FIELDS = ['name', 'url', 'protocol', 'clientId', 'username', 'password', 'tls', 'keepalive', 'clean', 'sessionExpiry', 'inflight', 'maxAttempts', 'deadLetterRetainDays', 'outbound', 'inbound'];
+const TOP_FIELDS = ['name', 'url', 'protocol', 'clientId', 'username', 'password', 'tls', 'keepalive', 'clean', 'sessionExpiry', 'inflight', 'maxAttempts', 'deadLetterRetainDays', 'maxBacklogMessages', 'maxBacklogBytes', 'onBacklogFull', 'outbound', 'inbound'];
 const TLS_FIELDS = ['ca', 'cert', 'key', 'rejectUnauthorized'];
 const OUT_FIELDS = ['filter', 'remoteTopic', 'stripPrefix', 'qos', 'retain'];
 const IN_FIELDS = ['filter', 'localTopic', 'stripPrefix', 'qos'];
 
-export const SPEC_DEFAULTS = { protocol: 5, keepalive: 60, clean: false, sessionExpiry: 7 * 86_400, inflight: 20, maxAttempts: 5, deadLetterRetainDays: 30 } as const;
+export const SPEC_DEFAULTS = { protocol: 5, keepalive: 60, clean: false, sessionExpiry: 7 * 86_400, inflight: 20, maxAttempts: 5, deadLetterRetainDays: 30, maxBacklogMessages: 0, maxBacklogBytes: 0, onBacklogFull: 'warn' } as const;
 
 type Fields = Record<string, unknown>;
 
@@ -115,6 +123,19 @@ function protocol(value: unknown, where: string): 4 | 5 {
   if (value === 5 || value === '5' || value === '5.0') return 5;
   if (value === 4 || value === '3.1.1' || value === 311) return 4;
   throw new BridgeSpecError(`${where} must be 5 or "3.1.1", got ${JSON.stringify(value)}`);
+}
+
+/** A backlog cap: a whole number, 0 (the default) for none. */
+function cap(value: unknown, where: string): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw new BridgeSpecError(`${where} must be a whole number, 0 for no cap, got ${JSON.stringify(value)}`);
+}
+
+function backlogPolicy(value: unknown, where: string): BacklogPolicy {
+  if (value === undefined) return SPEC_DEFAULTS.onBacklogFull;
+  if (value === 'warn' || value === 'refuse') return value;
+  throw new BridgeSpecError(`${where} must be "warn" or "refuse", got ${JSON.stringify(value)}`);
 }
 
 function list(value: unknown, where: string): unknown[] {
@@ -188,6 +209,9 @@ export function readBridgeSpec(raw: unknown, fileExists: (path: string) => boole
     inflight: integer(fields.inflight, SPEC_DEFAULTS.inflight, `${label}.inflight`, 1, 65535),
     maxAttempts: integer(fields.maxAttempts, SPEC_DEFAULTS.maxAttempts, `${label}.maxAttempts`, 1, 100),
     deadLetterRetainDays: integer(fields.deadLetterRetainDays, SPEC_DEFAULTS.deadLetterRetainDays, `${label}.deadLetterRetainDays`, 1, 3650),
+    maxBacklogMessages: cap(fields.maxBacklogMessages, `${label}.maxBacklogMessages`),
+    maxBacklogBytes: cap(fields.maxBacklogBytes, `${label}.maxBacklogBytes`),
+    onBacklogFull: backlogPolicy(fields.onBacklogFull, `${label}.onBacklogFull`),
     outbound: list(fields.outbound, `${label}.outbound`).map((rule, i) => readOutbound(rule, `${label}.outbound[${i}]`)),
     inbound: list(fields.inbound, `${label}.inbound`).map((rule, i) => readInbound(rule, `${label}.inbound[${i}]`)),
   };

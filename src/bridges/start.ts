@@ -5,6 +5,8 @@ import { log } from '../harper/log.js';
 import type { Publisher } from '../publish.js';
 import type { Router } from '../router.js';
 import { registerBridgesApi, type BridgeReads } from './api.js';
+import { backlogGate } from './backlogGate.js';
+import { BacklogSignals } from './backlogSignal.js';
 import { BridgeManager } from './manager.js';
 import { sweepDeadLetters } from './retries.js';
 import { SPEC_DEFAULTS } from './spec.js';
@@ -31,8 +33,10 @@ export async function startBridges(wiring: BridgeWiring): Promise<BridgeReads> {
   const { bus, database } = wiring;
   const tables = await openBridgeTables(database);
   const services = { bus, router: wiring.router, publisher: wiring.publisher, tables, database, messageLogTtl: wiring.messageLogTtl, owner: wiring.owner };
-  const manager = await BridgeManager.start(services, { configured: wiring.configured, thread: wiring.thread, isLive: wiring.isLive, sharedTable: bus.table, reportProblems: wiring.first });
-  const reads = registerBridgesApi(manager, tables, bus);
+  const signals = new BacklogSignals(bus.table);
+  const manager = await BridgeManager.start(services, { configured: wiring.configured, thread: wiring.thread, isLive: wiring.isLive, sharedTable: bus.table, signals, reportProblems: wiring.first });
+  wiring.publisher.addGate(backlogGate(() => manager.refusing, signals));
+  const reads = registerBridgesApi(manager, tables, bus, signals);
   if (wiring.first) {
     const retainDaysOf = (name: string) => manager.specs().find((entry) => entry.spec.name === name)?.spec.deadLetterRetainDays ?? SPEC_DEFAULTS.deadLetterRetainDays;
     const sweep = () =>

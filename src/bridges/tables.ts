@@ -10,6 +10,7 @@ export const BRIDGES_TABLE = 'mqtt_bridges';
 export const STATE_TABLE = 'mqtt_bridge_state';
 export const RETRIES_TABLE = 'mqtt_bridge_retries';
 export const DEAD_LETTERS_TABLE = 'mqtt_bridge_dead_letters';
+export const INFLIGHT_TABLE = 'mqtt_bridge_inflight';
 
 export interface StoredBridge {
   id: string;
@@ -50,6 +51,13 @@ export interface BridgeState extends BridgeFigures {
   lastErrorAt: number | null;
   /** When the bridge last had nothing left to send. */
   caughtUpAt: number;
+  /** The running count of the backlog (null until the log's part is counted). */
+  pendingMessages: number | null;
+  pendingBytes: number | null;
+  /** Since when the backlog is at its cap (null: it is not). */
+  backlogFullSince: number | null;
+  /** Shown in the status while the backlog is full. */
+  warning: string | null;
   updatedAt: number;
   owner: string;
 }
@@ -67,11 +75,31 @@ export interface ParkedMessage {
   at: number;
 }
 
+/** A QoS 2 exchange in flight to the remote: the last packet sent for it (PUBLISH, then PUBREL). */
+export interface InflightRow {
+  id: string;
+  bridge: string;
+  position: number;
+  messageId: number;
+  packet: StoredPacket;
+}
+
+export interface StoredPacket {
+  cmd: 'publish' | 'pubrel';
+  messageId: number;
+  qos: number;
+  topic?: string;
+  payload?: Buffer;
+  retain?: boolean;
+  properties?: Record<string, unknown>;
+}
+
 export interface BridgeTables {
   bridges: HarperTable<StoredBridge>;
   state: HarperTable<BridgeState>;
   retries: HarperTable<ParkedMessage>;
   deadLetters: HarperTable<ParkedMessage>;
+  inflight: HarperTable<InflightRow>;
 }
 
 const parked = [
@@ -86,7 +114,7 @@ const parked = [
 ] as const;
 
 export async function openBridgeTables(database: string): Promise<BridgeTables> {
-  const [bridges, state, retries, deadLetters] = await Promise.all([
+  const [bridges, state, retries, deadLetters, inflight] = await Promise.all([
     ensureTable<StoredBridge>({
       database,
       table: BRIDGES_TABLE,
@@ -96,8 +124,14 @@ export async function openBridgeTables(database: string): Promise<BridgeTables> 
     ensureTable<BridgeState>({ database, table: STATE_TABLE, attributes: [{ name: 'id', type: 'String', isPrimaryKey: true }], audit: false }),
     ensureTable<ParkedMessage>({ database, table: RETRIES_TABLE, attributes: [...parked], audit: false }),
     ensureTable<ParkedMessage>({ database, table: DEAD_LETTERS_TABLE, attributes: [...parked], audit: false }),
+    ensureTable<InflightRow>({
+      database,
+      table: INFLIGHT_TABLE,
+      attributes: [{ name: 'id', type: 'String', isPrimaryKey: true }, { name: 'bridge', type: 'String', indexed: true }, { name: 'position', type: 'Float' }, { name: 'messageId', type: 'Int' }, { name: 'packet' }],
+      audit: false,
+    }),
   ]);
-  return { bridges, state, retries, deadLetters };
+  return { bridges, state, retries, deadLetters, inflight };
 }
 
 export function parkedId(bridge: string, position: number): string {

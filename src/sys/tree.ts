@@ -94,6 +94,13 @@ export class ChangedValues {
     return changed;
   }
 
+  /** Values taken before that are gone now (a removed bridge): forgotten, and returned to be cleared. */
+  vanished(values: ReadonlyMap<string, string>): string[] {
+    const gone = [...this.last.keys()].filter((id) => !values.has(id));
+    for (const id of gone) this.last.delete(id);
+    return gone;
+  }
+
   /** The value of `id` was not written after all. */
   forget(id: string): void {
     this.last.delete(id);

@@ -4,6 +4,7 @@
 import type { Bus } from '../bus/bus.js';
 import { log } from '../harper/log.js';
 import type { HarperTable } from '../harper/tables.js';
+import { bridgeSysValues, type NamedBridgeStatus } from './bridgeTopics.js';
 import { gatherFigures, type FigureSources } from './figures.js';
 import { LoadAverage } from './load.js';
 import { sysMessage, type SysRow } from './sysTable.js';
@@ -12,6 +13,8 @@ import { ChangedValues, LOADS, sysValues } from './tree.js';
 export interface SysSources extends FigureSources {
   table: HarperTable<SysRow>;
   bus: Bus;
+  /** The bridges' statuses, for `broker/bridges/<name>/...`. */
+  bridges?: () => Promise<NamedBridgeStatus[]>;
 }
 
 export class SysUpdater {
@@ -52,12 +55,23 @@ export class SysUpdater {
       for (const [name, load] of this.loads) load.update(figures.counters[LOADS[name]!], elapsed);
       this.lastRun = now;
       const values = sysValues(figures, this.loads);
+      if (this.sources.bridges) for (const [id, value] of bridgeSysValues(await this.sources.bridges())) values.set(id, value);
       if (first) await deleteRowsExcept(this.sources.table, values);
+      await this.clear(this.changed.vanished(values), now);
       await this.write(this.changed.take(values), now);
     } catch (error) {
       log.error('could not refresh $SYS', error);
     } finally {
       this.running = false;
+    }
+  }
+
+  /** Values no longer published (a removed bridge): the row goes, and subscribers get an empty retained message, which clears it. */
+  private async clear(ids: string[], now: number): Promise<void> {
+    const { table, bus } = this.sources;
+    for (const id of ids) {
+      await table.delete(id);
+      await bus.publish(sysMessage(id, '', now), false);
     }
   }
 
