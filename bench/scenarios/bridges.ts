@@ -17,6 +17,8 @@ async function connected(port: number, clientId: string, protocolVersion: 4 | 5 
   return client;
 }
 
+const ARRIVAL_TIMEOUT_MS = 120_000;
+
 /** Publishes `count` QoS 1 messages, IN_FLIGHT at a time; resolves when all are acknowledged. */
 async function publishAll(client: MqttClient, topic: string, count: number): Promise<void> {
   const payload = Buffer.alloc(64, 0x61);
@@ -30,19 +32,23 @@ async function publishAll(client: MqttClient, topic: string, count: number): Pro
 function arrivals(sub: MqttClient, prefix: string, count: number): Promise<{ first: number; last: number }> {
   let got = 0;
   let first = 0;
-  return new Promise((resolve) =>
+  return new Promise((resolve, reject) => {
+    // A lost message must end the bench with a reason, not hang it.
+    const timer = setTimeout(() => reject(new Error(`only ${got} of ${count} messages under ${prefix} arrived within ${ARRIVAL_TIMEOUT_MS / 1000} s`)), ARRIVAL_TIMEOUT_MS);
     sub.on('message', (topic) => {
       if (!topic.startsWith(prefix)) return;
       if (++got === 1) first = performance.now();
-      if (got === count) resolve({ first, last: performance.now() });
-    }),
-  );
+      if (got === count) {
+        clearTimeout(timer);
+        resolve({ first, last: performance.now() });
+      }
+    });
+  });
 }
 
 /** Resolves when `count` messages arrived on `filter`, with the time of the last one. */
 function expect(sub: MqttClient, prefix: string, count: number): Promise<number> {
-  let got = 0;
-  return new Promise((resolve) => sub.on('message', (topic) => topic.startsWith(prefix) && ++got === count && resolve(performance.now())));
+  return arrivals(sub, prefix, count).then(({ last }) => last);
 }
 
 export async function bridges(instance: HarperInstance, mosquitto: Mosquitto, messages: number, say: (message: string) => void): Promise<Record<string, number>> {

@@ -63,7 +63,7 @@ describe('time conditions on the history key', () => {
   });
 
   it('rewrites chained conditions that leave the attribute to their parent', () => {
-    const [c] = timeConditionsAsIds([{ attribute: 'timestamp', comparator: 'gt', value: t, chainedConditions: [{ comparator: 'lt', value: t + 5 }] }]) as Array<{ chainedConditions: Array<{ attribute: string; comparator: string }> }>;
+    const [c] = timeConditionsAsIds([{ attribute: 'timestamp', comparator: 'gt', value: t, chainedConditions: [{ comparator: 'lt', value: t + 5 }] }]) as unknown as Array<{ chainedConditions: Array<{ attribute: string; comparator: string }> }>;
     expect(c!.chainedConditions[0]).toMatchObject({ attribute: 'id', comparator: 'less_than' });
   });
 
