@@ -207,8 +207,9 @@ describe('two organizations', () => {
     expect((await http('POST', '/mqtt_publish/', { auth: bAuth, body: { topic: `${orgB}/devices/d9/temp`, payload: 'own' } })).status).toBe(200);
     const telemetry = await waitFor(async () => {
       const reply = await http('GET', `/mqtt-telemetry/?topic=${orgA}/devices/%2B/temp&limit=5`, { auth });
-      return reply.status === 200 && reply.body.length > 0 ? reply.body : undefined;
-    }, 'telemetry row');
+      // History rows are written just behind the messages: wait for this one (an earlier test's d1 row may come first).
+      return reply.status === 200 && reply.body[0]?.topic === `${orgA}/devices/d2/temp` ? reply.body : undefined;
+    }, 'the d2 telemetry row, newest first');
     expect(telemetry[0]).toMatchObject({ topic: `${orgA}/devices/d2/temp`, payload: { celsius: 21.5 }, format: 'json' });
   });
 
