@@ -112,6 +112,11 @@ export class Publisher {
       await this.retained.write(place, message);
       return this.bus.publish(message, true, options.commitWith);
     }
+    if (place && place.database === this.bus.database) {
+      // The row commits with the message's log record, and the message is routed after that: a
+      // subscriber arriving on another thread in between finds the row, or gets the message live.
+      return this.bus.publish(message, true, [this.retained.commitWrite(place, message)]);
+    }
     const routed = this.bus.publish(message, durable, options.commitWith);
     if (place) await Promise.all([this.retained.write(place, message), routed]);
     else await routed;

@@ -2,6 +2,7 @@
 // keyed by the topic; any other topic `a/b/c/d` is row `d` of the table for prefix `a/b/c/`,
 // created when its first retained message is stored. Keys too long for HarperDB are hashed (see
 // rowKey); every row keeps its full topic. A new subscription reads every row its filter can match.
+import type { CommitWrite } from './bus/log.js';
 import { WriteBatch } from './harper/batch.js';
 import type { HarperTable } from './harper/tables.js';
 import { messageFromRow, messageRow, type BusMessage, type MessageRow } from './messages.js';
@@ -98,6 +99,21 @@ export class RetainedStore {
     return batch.add([place.table, place.key, empty ? null : place.row(message)]);
   }
 
+  /**
+   * The same write as `write`, to commit in the transaction of the message log's record (the bus's
+   * `commitWith`), so that the message is routed only once its row is there. Only for a place in
+   * the log's database.
+   */
+  commitWrite(place: RetainedPlace, message: BusMessage): CommitWrite {
+    const empty = message.payload.length === 0;
+    if (!empty) this.onStored(message.topic);
+    const row = empty ? null : place.row(message);
+    return {
+      key: `retained/${place.database}/${place.tableName}/${place.key}`,
+      write: (context) => void (row ? place.table.put(place.key, row, context) : place.table.delete(place.key, context)),
+    };
+  }
+
   /** The retained message of one topic. */
   async get(topic: string): Promise<MessageRow | undefined> {
     const place = this.placeOf(topic);
@@ -130,6 +146,7 @@ export class RetainedStore {
         if (topicMatches(filter, row.topic) && this.rules.current.match(row.topic)?.rule === rule) yield { row, columns };
       }
     }
+    await this.registry.caughtUp();
     for (const { value: table, row: id } of this.registry.tree.candidates(filter)) {
       if (id !== null) {
         const row = await table.table.get(rowKey(id));

@@ -135,7 +135,8 @@ export class Outbound {
   }
 
   private handle({ message, position }: LoggedMessage): void {
-    const remote = outboundFor(this.spec.outbound, message, this.spec.name);
+    // QoS 0 messages in the log (retained ones are logged with their row) were forwarded live, best effort.
+    const remote = isDurable(message) ? outboundFor(this.spec.outbound, message, this.spec.name) : null;
     if (!remote) return this.cursor.advanceRead(position, false);
     this.figures.matched++;
     this.cursor.advanceRead(position, true, isDurable(message) ? message.payload.length : UNCOUNTED);

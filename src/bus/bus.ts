@@ -51,7 +51,8 @@ export class Bus {
   private constructor(
     private readonly log: MessageLog,
     private readonly sequence: Sequence,
-    database: string,
+    /** The database of the message log: writes committed with a batch must be in it. */
+    readonly database: string,
     private readonly threadId: number,
     private readonly isLive: (threadId: number) => boolean,
   ) {

@@ -6,6 +6,7 @@ import { server } from 'harperdb';
 import { log } from '../harper/log.js';
 import { workerIndex } from '../harper/thread.js';
 import { readOnlyView } from '../harper/restView.js';
+import { sharedBuffer } from '../harper/sharedMemory.js';
 import { ensureTable, rowCount, type Attribute, type HarperTable, type TableEvent } from '../harper/tables.js';
 import { READABLE_FIELDS, type MessageRow } from '../messages.js';
 import { PublishRefused } from '../publish.js';
@@ -59,6 +60,9 @@ export interface RegistryOptions {
   onRefused?(): void;
 }
 
+const CATCH_UP_TIMEOUT_MS = 2000;
+const CATCH_UP_POLL_MS = 2;
+
 export class TopicRegistry {
   private readonly byPrefix = new Map<string, TopicTable>();
   private readonly creating = new Map<string, Promise<TopicTable>>();
@@ -68,6 +72,13 @@ export class TopicRegistry {
 
   /** Topic tables per database, to spread them over databases (see `tablesPerDatabase`). */
   private readonly perDatabase = new Map<string, number>();
+  /**
+   * Registry rows written by any thread (shared memory), and those this thread has adopted: a
+   * table another thread just created reaches this one a moment later, through the table's
+   * change events. See `caughtUp`.
+   */
+  private puts = new Int32Array(1);
+  private adopted = 0;
 
   private constructor(
     private readonly database: string,
@@ -100,9 +111,15 @@ export class TopicRegistry {
     const changes = await rows.subscribe({ isCollection: true, omitCurrent: true });
     changes.on('data', (event: TableEvent<RegistryRow>) => {
       if (event.type === 'put' && event.value) {
-        registry.adopt(event.value).catch((error) => log.error('could not register topic table', event.id, error));
+        registry
+          .adopt(event.value)
+          .catch((error) => log.error('could not register topic table', event.id, error))
+          .finally(() => registry.adopted++);
       }
     });
+    // Rows written before this point are in the load below.
+    registry.puts = new Int32Array(sharedBuffer(rows as unknown as HarperTable<object>, 'harper-mqtt-bridge/registry-puts', 4));
+    registry.adopted = Atomics.load(registry.puts, 0);
     let count = 0;
     for await (const row of rows.search({})) {
       await registry.adopt(row);
@@ -114,6 +131,23 @@ export class TopicRegistry {
 
   get size(): number {
     return this.byPrefix.size;
+  }
+
+  /**
+   * Resolves once this thread knows every topic table created before the call, on any thread
+   * (or after `timeoutMs`: a lost event must not slow every later lookup). A subscriber that
+   * arrives on this thread right after another thread created a table for a retained message
+   * must find that message.
+   */
+  async caughtUp(timeoutMs = CATCH_UP_TIMEOUT_MS): Promise<void> {
+    const target = Atomics.load(this.puts, 0);
+    if (this.adopted >= target) return;
+    const deadline = Date.now() + timeoutMs;
+    while (this.adopted < target && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, CATCH_UP_POLL_MS));
+    if (this.adopted < target) {
+      log.debug(`topic tables: ${target - this.adopted} creations not seen on this thread after ${timeoutMs} ms; going on`);
+      this.adopted = target;
+    }
   }
 
   /** Retained messages: the rows of all topic tables. */
@@ -193,6 +227,7 @@ export class TopicRegistry {
       createdBy,
     };
     await this.rows.put(name, row);
+    Atomics.add(this.puts, 0, 1);
     log.debug(`created topic table ${database}.${name} for prefix ${JSON.stringify(prefix)}`);
     return this.adopt(row);
   }
