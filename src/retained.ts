@@ -30,6 +30,10 @@ export interface RetainedPlace {
 /** One retained write: a row to put, or null to delete the key. */
 type RetainedWrite = [table: HarperTable<MessageRow>, key: string, row: MessageRow | null];
 
+function applyWrite([table, key, row]: RetainedWrite, context: object): void {
+  void (row ? table.put(key, row, context) : table.delete(key, context));
+}
+
 /** Called with the topic of every retained message stored (for REST topic paths). */
 export type StoredListener = (topic: string) => void;
 
@@ -87,16 +91,14 @@ export class RetainedStore {
    * Resolves once committed; writes of one turn commit together, in the order they came.
    */
   write(place: RetainedPlace, message: BusMessage): Promise<unknown> {
-    const empty = message.payload.length === 0;
-    if (!empty) this.onStored(message.topic);
     let batch = this.batches.get(place.database);
     if (!batch) {
       batch = new WriteBatch<RetainedWrite>((writes, context) => {
-        for (const [table, key, row] of writes) void (row ? table.put(key, row, context) : table.delete(key, context));
+        for (const write of writes) applyWrite(write, context);
       });
       this.batches.set(place.database, batch);
     }
-    return batch.add([place.table, place.key, empty ? null : place.row(message)]);
+    return batch.add(this.retainedWrite(place, message));
   }
 
   /**
@@ -105,13 +107,15 @@ export class RetainedStore {
    * the log's database.
    */
   commitWrite(place: RetainedPlace, message: BusMessage): CommitWrite {
+    const write = this.retainedWrite(place, message);
+    return { key: `retained/${place.database}/${place.tableName}/${place.key}`, write: (context) => applyWrite(write, context) };
+  }
+
+  /** The row a retained publish puts, or null for an empty payload, which clears it [MQTT-3.3.1-10]. */
+  private retainedWrite(place: RetainedPlace, message: BusMessage): RetainedWrite {
     const empty = message.payload.length === 0;
     if (!empty) this.onStored(message.topic);
-    const row = empty ? null : place.row(message);
-    return {
-      key: `retained/${place.database}/${place.tableName}/${place.key}`,
-      write: (context) => void (row ? place.table.put(place.key, row, context) : place.table.delete(place.key, context)),
-    };
+    return [place.table, place.key, empty ? null : place.row(message)];
   }
 
   /** The retained message of one topic. */
