@@ -7,7 +7,7 @@ import { log } from './harper/log.js';
 import { WriteBehind } from './harper/writeBehind.js';
 import { ensureTable, entryCount, type HarperTable } from './harper/tables.js';
 import { workerIndex } from './harper/thread.js';
-import { historyId, timeConditionsAsIds, timeSortAsId } from './historyId.js';
+import { asKeyQuery, historyId, timeConditionsAsIds } from './historyId.js';
 import { literalPrefix } from './telemetry/telemetryQuery.js';
 import { messageRow, READABLE_FIELDS, type BusMessage, type MessageRow } from './messages.js';
 
@@ -21,13 +21,6 @@ export const HISTORY_TABLE = 'mqtt_history';
  */
 const HISTORY_QUEUE = { soft: 50_000, hard: 200_000, perCommit: 2000, intervalMs: 20 };
 const ERROR_LOG_INTERVAL_MS = 60_000;
-/** Ids start with base-36 digits: every one is >= '0'. */
-const EVERY_ID = { attribute: 'id', comparator: 'greater_than_equal', value: '0' };
-const INDEXED = new Set<unknown>(['id', 'topic']);
-
-function sortsById(sort: unknown): boolean {
-  return (sort as { attribute?: unknown } | undefined)?.attribute === 'id';
-}
 
 export class History {
   private sequence = 0;
@@ -76,15 +69,7 @@ export class History {
     });
     // The table keeps the expiration it was created with; apply the configured one on each start.
     table.setTTLExpiration(ttlSeconds);
-    const view = readOnlyView(table, READABLE_FIELDS, undefined, (target) => {
-      target.conditions = timeConditionsAsIds(target.conditions);
-      target.sort = timeSortAsId(target.sort);
-      // HarperDB refuses a query with no condition on an index ("id is not indexed and not combined
-      // with any other conditions"): `?sort(-timestamp)` or `?clientId=x` alone get one that holds for every id.
-      const conditions = Array.isArray(target.conditions) ? (target.conditions as Array<{ attribute?: unknown }>) : [];
-      if (!conditions.some((c) => INDEXED.has(c.attribute)) && (conditions.length > 0 || sortsById(target.sort))) target.conditions = [...conditions, EVERY_ID];
-    });
-    server.resources.set(HISTORY_TABLE, view, { rest: true, mqtt: false });
+    server.resources.set(HISTORY_TABLE, readOnlyView(table, READABLE_FIELDS, undefined, asKeyQuery), { rest: true, mqtt: false });
     return new History(table);
   }
 

@@ -89,3 +89,21 @@ export function timeSortAsId<T>(sort: T): T {
   const s = sort as { attribute?: unknown; next?: unknown };
   return { ...s, ...(s.attribute === 'timestamp' ? { attribute: 'id' } : {}), ...(s.next ? { next: timeSortAsId(s.next) } : {}) } as T;
 }
+
+/** Ids start with base-36 digits: every one is >= '0'. */
+const EVERY_ID = { attribute: 'id', comparator: 'greater_than_equal', value: '0' };
+const INDEXED = new Set<unknown>(['id', 'topic']);
+
+/**
+ * A REST query of the history, changed in place to use the key for time: conditions and sorts on
+ * `timestamp` become id ranges. HarperDB refuses a query with no condition on an index ("id is not
+ * indexed and not combined with any other conditions"): `?sort(-timestamp)` or `?clientId=x`
+ * alone get a condition every id meets.
+ */
+export function asKeyQuery(target: { conditions?: unknown; sort?: unknown }): void {
+  target.conditions = timeConditionsAsIds(target.conditions);
+  target.sort = timeSortAsId(target.sort);
+  const conditions = Array.isArray(target.conditions) ? (target.conditions as Condition[]) : [];
+  const sortsById = (target.sort as { attribute?: unknown } | undefined)?.attribute === 'id';
+  if (!conditions.some((c) => INDEXED.has(c.attribute)) && (conditions.length > 0 || sortsById)) target.conditions = [...conditions, EVERY_ID];
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { historyId, timeConditionsAsIds, timeSortAsId } from '../../src/historyId.js';
+import { asKeyQuery, historyId, timeConditionsAsIds, timeSortAsId } from '../../src/historyId.js';
 
 describe('historyId', () => {
   it('sorts by time, then thread, then sequence', () => {
@@ -70,5 +70,30 @@ describe('time conditions on the history key', () => {
   it('sorts by the key instead of the timestamp', () => {
     expect(timeSortAsId({ attribute: 'timestamp', descending: true })).toEqual({ attribute: 'id', descending: true });
     expect(timeSortAsId({ attribute: 'topic', next: { attribute: 'timestamp' } })).toEqual({ attribute: 'topic', next: { attribute: 'id' } });
+  });
+});
+
+describe('asKeyQuery', () => {
+  const everyId = { attribute: 'id', comparator: 'greater_than_equal', value: '0' };
+
+  it('gives a sort alone, or a condition on no index, a condition every id meets', () => {
+    const sortOnly: { conditions?: unknown; sort?: unknown } = { sort: { attribute: 'timestamp', descending: true } };
+    asKeyQuery(sortOnly);
+    expect(sortOnly).toEqual({ conditions: [everyId], sort: { attribute: 'id', descending: true } });
+    const byClient: { conditions?: unknown } = { conditions: [{ attribute: 'clientId', value: 'c1' }] };
+    asKeyQuery(byClient);
+    expect(byClient.conditions).toEqual([{ attribute: 'clientId', value: 'c1' }, everyId]);
+  });
+
+  it('leaves queries on an index and plain listings as they are', () => {
+    const byTopic: { conditions?: unknown } = { conditions: [{ attribute: 'topic', value: 'a/b' }] };
+    asKeyQuery(byTopic);
+    expect(byTopic.conditions).toEqual([{ attribute: 'topic', value: 'a/b' }]);
+    const byTime: { conditions?: unknown } = { conditions: [{ attribute: 'timestamp', comparator: 'ge', value: 1 }] };
+    asKeyQuery(byTime);
+    expect(byTime.conditions).toEqual([{ attribute: 'id', comparator: 'greater_than_equal', value: '000000001' }]);
+    const listing: { conditions?: unknown; sort?: unknown } = {};
+    asKeyQuery(listing);
+    expect(listing.conditions).toBeUndefined();
   });
 });
