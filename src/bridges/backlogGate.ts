@@ -4,15 +4,13 @@
 // of sources and of bridges' inbound rules are not refused (they have nobody to tell; they wait).
 import { PublishRefused, type Inbound, type PublishGate } from '../publish.js';
 import type { BacklogSignals } from './backlogSignal.js';
-import { outboundFor } from './rules.js';
+import { fromABridge, outboundFor } from './rules.js';
 import type { BridgeSpec } from './spec.js';
-
-const BRIDGE_ORIGIN = '$bridge/';
 
 export function backlogGate(refusing: () => readonly BridgeSpec[], signals: BacklogSignals): PublishGate {
   return (inbound: Inbound) => {
     const specs = refusing();
-    if (specs.length === 0 || inbound.qos === 0 || inbound.clientId.startsWith(BRIDGE_ORIGIN)) return null;
+    if (specs.length === 0 || inbound.qos === 0 || fromABridge(inbound.clientId)) return null;
     for (const spec of specs) {
       const signal = signals.of(spec.name);
       if (!signal.full || !outboundFor(spec.outbound, inbound, spec.name)) continue;

@@ -15,7 +15,7 @@ import { InflightStore } from './inflightStore.js';
 import { Outbound, type LogReader } from './outbound.js';
 import { countPending } from './pending.js';
 import { Retries } from './retries.js';
-import { isDurable, outboundFor } from './rules.js';
+import { bridgeOrigin, isDurable, outboundFor } from './rules.js';
 import type { BridgeSpec } from './spec.js';
 import { ZERO_FIGURES, type BridgeFigures, type BridgeState, type BridgeTables } from './tables.js';
 
@@ -65,7 +65,7 @@ export class RunningBridge implements Subscriber {
     /** Whether this thread still holds the bridge's lease (see Lease.held). */
     private readonly holdsLease: () => boolean,
   ) {
-    this.clientId = `$bridge/${spec.name}`;
+    this.clientId = bridgeOrigin(spec.name);
     this.lastError = saved?.lastError ?? null;
     this.lastErrorAt = saved?.lastErrorAt ?? null;
     this.caughtUpAt = saved?.caughtUpAt ?? Date.now();

@@ -6,9 +6,16 @@ import { topicMatches } from '../topics/match.js';
 import type { InboundRule, OutboundRule } from './spec.js';
 import { applyTemplate } from './template.js';
 
+const ORIGIN_PREFIX = '$bridge/';
+
 /** The client id of messages a bridge publishes locally (its origin marker). */
 export function bridgeOrigin(bridgeName: string): string {
-  return `$bridge/${bridgeName}`;
+  return ORIGIN_PREFIX + bridgeName;
+}
+
+/** Whether a message came in through some bridge. */
+export function fromABridge(clientId: string): boolean {
+  return clientId.startsWith(ORIGIN_PREFIX);
 }
 
 export interface RemotePublish {

@@ -85,7 +85,12 @@ export class SessionStore {
    * `connected` event; the store is LMDB, whose reads are synchronous.
    */
   existsSync(clientId: string): boolean {
-    return SessionStore.live(this.table.primaryStore.get(clientId), Date.now());
+    return SessionStore.live(this.storedSync(clientId), Date.now());
+  }
+
+  /** The stored record, read without waiting (live or expired). */
+  private storedSync(clientId: string): SessionRecord | undefined {
+    return this.table.primaryStore.get(clientId) ?? undefined;
   }
 
   async get(clientId: string): Promise<SessionRecord | undefined> {
@@ -107,7 +112,7 @@ export class SessionStore {
    * transaction per CONNECT was the largest cost of a connection).
    */
   discard(clientId: string): Promise<unknown> {
-    if (this.table.primaryStore.get(clientId) == null && !this.writes.busy(clientId) && !this.dirty.has(clientId)) return Promise.resolve();
+    if (this.storedSync(clientId) === undefined && !this.writes.busy(clientId) && !this.dirty.has(clientId)) return Promise.resolve();
     return this.delete(clientId);
   }
 

@@ -134,6 +134,11 @@ export class Connection {
     }, CONNECT_TIMEOUT_MS).unref();
   }
 
+  /** Closed, or closing by the server's decision: nothing more that arrives is read. */
+  private get finished(): boolean {
+    return this.state === 'closed' || this.ending;
+  }
+
   get clientId(): string | undefined {
     return this.info?.clientId;
   }
@@ -157,7 +162,7 @@ export class Connection {
    * session's will is published unless `withWill` is false.
    */
   disconnect(reasonCode: number, reason: string, withWill = true): void {
-    if (this.state === 'closed' || this.ending) return;
+    if (this.finished) return;
     this.ending = true;
     this.closeWithWill = withWill;
     if (this.protocolVersion === 5 && this.state === 'connected') {
@@ -172,7 +177,7 @@ export class Connection {
   // ---- bytes in ----
 
   private onData(chunk: Buffer): void {
-    if (this.state === 'closed' || this.ending) return;
+    if (this.finished) return;
     this.services.counters.add('bytesReceived', chunk.length);
     this.readPackets(chunk);
   }
@@ -187,7 +192,7 @@ export class Connection {
     if (problem === 'more') {
       this.socket.pause('slice');
       setImmediate(() => {
-        if (this.state === 'closed' || this.ending) return;
+        if (this.finished) return;
         this.socket.resume('slice');
         this.readPackets(EMPTY);
       });
@@ -199,7 +204,7 @@ export class Connection {
   }
 
   private onPacketBytes(bytes: Buffer): void {
-    if (this.state === 'closed' || this.ending) return;
+    if (this.finished) return;
     this.services.counters.add('packetsReceived');
     this.lastPacketAt = Date.now();
     const type = bytes[0]! >> 4;
@@ -223,7 +228,7 @@ export class Connection {
   }
 
   private dispatch(packet: Packet): void {
-    if (this.state === 'closed' || this.ending) return;
+    if (this.finished) return;
     if (this.state === 'connecting') {
       this.early.push(packet);
       return;
@@ -463,7 +468,7 @@ export class Connection {
   }
 
   private protocolViolation(reasonCode: number, reason: string): void {
-    if (this.state === 'closed' || this.ending) return;
+    if (this.finished) return;
     log.debug(`protocol violation by ${this.clientId ?? this.socket.remoteAddress}: ${reason}`);
     this.services.mqtt.events.emit('error', new Error(reason), this.socket.raw, undefined, this.compatSession);
     this.disconnect(reasonCode, reason);
