@@ -19,7 +19,7 @@ export const HISTORY_TABLE = 'mqtt_history';
  * thread) and are written as soon as the thread has time; past 200,000 publishers are slowed.
  * Acknowledged QoS 1/2 messages do not depend on it: they are durable in the message log.
  */
-const HISTORY_QUEUE = { soft: 50_000, hard: 200_000, perCommit: 2000, intervalMs: 20 };
+const HISTORY_QUEUE = { soft: 50_000, hard: 200_000, perTick: 2000, intervalMs: 20 };
 const ERROR_LOG_INTERVAL_MS = 60_000;
 
 export class History {

@@ -5,6 +5,7 @@
 // holds batches that overtook an earlier one), so all clients see one order, and positions in it
 // are what persistent sessions remember and replay from the log.
 import { BroadcastChannel } from 'node:worker_threads';
+import { OPTIMISTIC_WRITES } from '../harper/batch.js';
 import { log } from '../harper/log.js';
 import { sharedBuffer } from '../harper/sharedMemory.js';
 import type { HarperTable } from '../harper/tables.js';
@@ -46,6 +47,8 @@ export class Bus {
   private onMessage: (message: BusMessage, position: number) => void = () => undefined;
   private onControl: (notice: Control) => void = () => undefined;
   private pending: Pending[] = [];
+  /** Writes committed with the pending batch's log record (retained rows, source positions). */
+  private pendingWrites = 0;
   private flushScheduled = false;
 
   private constructor(
@@ -87,8 +90,11 @@ export class Bus {
    */
   publish(message: BusMessage, durable: boolean, commitWith: readonly CommitWrite[] = []): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ message, durable, commitWith: durable ? commitWith : [], resolve, reject });
-      if (this.pending.length >= MAX_BATCH) void this.flush();
+      const alongside = durable ? commitWith : [];
+      this.pending.push({ message, durable, commitWith: alongside, resolve, reject });
+      this.pendingWrites += alongside.length;
+      // The log record and its writes stay one small transaction (see OPTIMISTIC_WRITES).
+      if (this.pending.length >= MAX_BATCH || this.pendingWrites >= OPTIMISTIC_WRITES - 1) void this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => void this.flush());
@@ -118,6 +124,7 @@ export class Bus {
     this.flushScheduled = false;
     const batch = this.pending.filter(stillWanted);
     this.pending = [];
+    this.pendingWrites = 0;
     if (batch.length === 0) return;
     const start = this.sequence.allocate(batch.length);
     // Others now wait for these numbers: tell them who is bringing them.

@@ -3,7 +3,7 @@
 // `mqtt_credentials` table keeps what HarperDB does not: prefixes, client id pin, expiry, revocation
 // and connection statistics.
 import { server } from 'harperdb';
-import { inTransaction } from '../harper/batch.js';
+import { inTransaction, OPTIMISTIC_WRITES } from '../harper/batch.js';
 import type { HarperUser } from '../authorize.js';
 import { log } from '../harper/log.js';
 import { ensureTable, type HarperTable, type TableEvent } from '../harper/tables.js';
@@ -158,17 +158,21 @@ export class CredentialStore {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    try {
-      await inTransaction(async (context) => {
-        for (const [username, { count, last }] of batch) {
-          if (!this.get(username)) continue;
-          const record = (await (this.table as unknown as { update(id: string, context: object): Promise<Updatable> }).update(username, context)) as Updatable;
-          record.addTo('connectionCount', count);
-          record.lastConnectedAt = last;
-        }
-      });
-    } catch (error) {
-      log.warn('could not record device connection statistics', error);
+    const entries = [...batch];
+    // Small transactions: a connection storm must not hold the database's write lock (OPTIMISTIC_WRITES).
+    for (let from = 0; from < entries.length; from += OPTIMISTIC_WRITES) {
+      try {
+        await inTransaction(async (context) => {
+          for (const [username, { count, last }] of entries.slice(from, from + OPTIMISTIC_WRITES)) {
+            if (!this.get(username)) continue;
+            const record = (await (this.table as unknown as { update(id: string, context: object): Promise<Updatable> }).update(username, context)) as Updatable;
+            record.addTo('connectionCount', count);
+            record.lastConnectedAt = last;
+          }
+        });
+      } catch (error) {
+        log.warn('could not record device connection statistics', error);
+      }
     }
   }
 }
