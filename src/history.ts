@@ -14,12 +14,19 @@ import { messageRow, READABLE_FIELDS, type BusMessage, type MessageRow } from '.
 export const HISTORY_TABLE = 'mqtt_history';
 
 /**
+ * The history has a database of its own: each database is one LMDB environment with one write
+ * lock, and a history commit (up to 2,000 rows) holds it while HarperDB encodes the rows. In the
+ * database of the message log, the other thread's log commits (before PUBACK) waited behind it.
+ */
+export const historyDatabaseOf = (database: string): string => `${database}_history`;
+
+/**
  * A history row costs HarperDB about 100 µs of CPU for its two indexes (docs/performance.md), more
  * than routing the message, so rows are written behind: during a burst they wait (up to 50,000 per
  * thread) and are written as soon as the thread has time; past 200,000 publishers are slowed.
  * Acknowledged QoS 1/2 messages do not depend on it: they are durable in the message log.
  */
-const HISTORY_QUEUE = { soft: 50_000, hard: 200_000, perTick: 2000, intervalMs: 20 };
+const HISTORY_QUEUE = { soft: 50_000, hard: 200_000, perCommit: 2000, intervalMs: 20 };
 const ERROR_LOG_INTERVAL_MS = 60_000;
 
 export class History {
@@ -46,9 +53,10 @@ export class History {
     return this.behind.full;
   }
 
+  /** Opens the history of the component's `database` (kept in historyDatabaseOf(database)). */
   static async open(database: string, ttlSeconds: number): Promise<History> {
     const table = await ensureTable<MessageRow>({
-      database,
+      database: historyDatabaseOf(database),
       table: HISTORY_TABLE,
       attributes: [
         { name: 'id', isPrimaryKey: true },

@@ -46,7 +46,7 @@ function databaseBytes(instance: HarperInstance): number {
  * A subscriber that never reads (its socket paused) while `count` QoS 1 messages of `size` bytes
  * are published: RSS and bytes on disk afterwards, per 100,000 messages.
  */
-async function memory(port: number, prefix: string, count: number, size: number, pid: () => number | undefined, diskBytes?: () => number) {
+export async function memory(port: number, prefix: string, count: number, size: number, pid: () => number | undefined, diskBytes?: () => number) {
   const socket = netConnect({ port, host: '127.0.0.1' });
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: `slow-${Date.now()}`, keepalive: 600 } as Packet));

@@ -3,19 +3,18 @@
 // burst of messages is routed first and recorded right after; past `soft` they are written anyway,
 // and past `hard` the queue reports itself full (publishers are then slowed down, see Overload).
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { inTransaction, OPTIMISTIC_WRITES } from './batch.js';
+import { inTransaction } from './batch.js';
 
 const BUSY_UTILIZATION = 0.8;
-/** Items written between two yields to the event loop (a multiple of OPTIMISTIC_WRITES). */
-const SLICE = OPTIMISTIC_WRITES * 6;
+const SLICE = 250;
 
 export interface WriteBehindLimits {
   /** Queued items past which writing goes on even while the thread is busy. */
   soft: number;
   /** Queued items past which the queue is full. */
   hard: number;
-  /** Items written per tick (in transactions of at most OPTIMISTIC_WRITES items). */
-  perTick: number;
+  /** Items per transaction. */
+  perCommit: number;
   intervalMs: number;
 }
 
@@ -51,21 +50,22 @@ export class WriteBehind<T> {
     this.utilization = now;
     if (this.writing || this.backlog === 0 || (busy && this.backlog < this.limits.soft)) return;
     this.writing = true;
-    const items = this.queue.slice(this.head, this.head + this.limits.perTick);
+    const items = this.queue.slice(this.head, this.head + this.limits.perCommit);
     this.head += items.length;
     if (this.head > 10_000 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
     try {
-      // Small transactions (see OPTIMISTIC_WRITES), in slices that yield to the event loop.
-      const commits: Array<Promise<void>> = [];
-      for (let from = 0; from < items.length; from += OPTIMISTIC_WRITES) {
-        if (from > 0 && from % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
-        const chunk = items.slice(from, from + OPTIMISTIC_WRITES);
-        commits.push(inTransaction((context) => this.write(chunk, context)).catch((error) => this.onError(error, chunk.length)));
-      }
-      await Promise.all(commits);
+      // One transaction, written in slices that yield to the event loop between them.
+      await inTransaction(async (context) => {
+        for (let from = 0; from < items.length; from += SLICE) {
+          if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+          this.write(items.slice(from, from + SLICE), context);
+        }
+      });
+    } catch (error) {
+      this.onError(error, items.length);
     } finally {
       this.writing = false;
     }

@@ -13,6 +13,7 @@ import type { SentRows } from './sentRows.js';
 import type { SourceSlot } from './slot.js';
 import { refusedStatus, sourceStatus, type SourceStatus } from './status.js';
 import { SOURCES_TABLE, type SourceStore } from './sourceStore.js';
+import { historyDatabaseOf } from '../history.js';
 import { sentRecord } from './tracking.js';
 
 export const SENT_RESOURCE = 'mqtt_sent';
@@ -72,7 +73,7 @@ export function registerSourcesApi(store: SourceStore, positions: Positions, sen
       const wanted = query.get('database') ?? database;
       const matching = store.all().filter((source) => source.table === table && source.database === wanted);
       if (matching.length === 0) throw new HttpError(404, `no source publishes ${wanted}.${table}`);
-      return Promise.all(matching.map((source) => sentRecord(source, keyCandidates(id), { positions, sent, historyDatabase: database })));
+      return Promise.all(matching.map((source) => sentRecord(source, keyCandidates(id), { positions, sent, historyDatabase: historyDatabaseOf(database) })));
     },
   });
   for (const [name, resource] of [[SOURCES_TABLE, sources], [SENT_RESOURCE, sentApi]] as const) {

@@ -308,10 +308,11 @@ describe('tables the component keeps', () => {
   it.each(['sys', 'mqtt_topics', 'mqtt_history', 'mqtt_sessions', 'mqtt_wills', 'mqtt_log', 'mqtt_topic_rules', 'mqtt_topic_roots', 'mqtt_credentials', 'mqtt_sources', 'mqtt_source_positions', 'mqtt_console_clients'])(
     'refuse operations API writes, admins included: %s',
     async (table) => {
+      const database = table === 'mqtt_history' ? 'data_history' : 'data'; // the history has a database of its own
       for (const body of [
-        { operation: 'insert', database: 'data', table, records: [{ id: 'forged', value: 'x' }] },
-        { operation: 'upsert', database: 'data', table, records: [{ id: 'forged', value: 'x' }] },
-        { operation: 'delete', database: 'data', table, hash_values: ['broker/version'] },
+        { operation: 'insert', database, table, records: [{ id: 'forged', value: 'x' }] },
+        { operation: 'upsert', database, table, records: [{ id: 'forged', value: 'x' }] },
+        { operation: 'delete', database, table, hash_values: ['broker/version'] },
       ]) {
         const reply = await operation(body);
         expect(reply.body?.error, `${body.operation} ${table}`).toContain('read-only');
