@@ -21,9 +21,10 @@ export const HISTORY_TABLE = 'mqtt_history';
 export const historyDatabaseOf = (database: string): string => `${database}_history`;
 
 /**
- * A history row costs HarperDB about 100 µs of CPU for its two indexes (docs/performance.md), more
- * than routing the message, so rows are written behind: during a burst they wait (up to 50,000 per
- * thread) and are written as soon as the thread has time; past 200,000 publishers are slowed.
+ * A history row costs HarperDB more CPU than routing the message (docs/performance.md measured
+ * about 100 µs with two indexes; it has one now), so rows are written behind: during a burst they
+ * wait (up to 50,000 per thread) and are written as soon as the thread has time; past 200,000
+ * publishers are slowed.
  * Acknowledged QoS 1/2 messages do not depend on it: they are durable in the message log.
  */
 const HISTORY_QUEUE = { soft: 50_000, hard: 200_000, perCommit: 2000, intervalMs: 20 };

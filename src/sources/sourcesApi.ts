@@ -6,6 +6,7 @@
 //   GET    /mqtt_sent/?table=T&id=X[&database=D]   was row X's last change published (per source of T)
 import { server } from 'harperdb';
 import { HttpError, requireAdmin, restResource } from '../harper/restResource.js';
+import { historyDatabaseOf } from '../history.js';
 import { claim } from '../tables/ownership.js';
 import { SourceError } from './definition.js';
 import type { Positions } from './positions.js';
@@ -13,7 +14,6 @@ import type { SentRows } from './sentRows.js';
 import type { SourceSlot } from './slot.js';
 import { refusedStatus, sourceStatus, type SourceStatus } from './status.js';
 import { SOURCES_TABLE, type SourceStore } from './sourceStore.js';
-import { historyDatabaseOf } from '../history.js';
 import { sentRecord } from './tracking.js';
 
 export const SENT_RESOURCE = 'mqtt_sent';
