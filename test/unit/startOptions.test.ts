@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planStart, StartError } from '../../src/cli/startOptions.js';
+import { prefetchWrites } from '../../src/cli/harper.js';
 
 describe('npm start options', () => {
   it('keeps data, HOME and the generated password inside the root, one root per checkout by default', () => {
@@ -42,5 +43,16 @@ describe('npm start options', () => {
     [{ MQTT_NETWORK_PORT: '9926' }, 'ports http and mqtt are both 9926; each needs its own port'],
   ])('refuses %j with one line naming the variable', (env, message) => {
     expect(() => planStart(env, '/p', 2)).toThrow(new StartError(message));
+  });
+});
+
+describe("HarperDB's storage.prefetchWrites", () => {
+  it('is off unless STORAGE_PREFETCHWRITES turns it on', () => {
+    expect(prefetchWrites(undefined)).toBe(false);
+    expect(prefetchWrites('')).toBe(false);
+    expect(prefetchWrites('false')).toBe(false);
+    expect(prefetchWrites('0')).toBe(false);
+    expect(prefetchWrites('true')).toBe(true);
+    expect(prefetchWrites('TRUE')).toBe(true);
   });
 });
