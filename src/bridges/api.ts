@@ -65,15 +65,16 @@ export interface BridgeReads {
 }
 
 export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables, bus: LogReader, signals: BacklogSignals): BridgeReads {
-  const find = (name: string) => manager.specs().find((entry) => entry.spec.name === name);
+  // Read from the table, not this thread's running set, which follows it a moment later.
+  const find = async (name: string) => (await manager.storedSpecs()).find((entry) => entry.spec.name === name);
   const view = async ({ spec, source }: { spec: BridgeSpec; source: 'config' | 'runtime' }): Promise<BridgeListing> => ({ ...publicSpec(spec), source, status: await bridgeStatus(spec, tables, bus, signals) });
-  const list = () => Promise.all(manager.specs().map(view));
+  const list = async () => Promise.all((await manager.storedSpecs()).map(view));
   const deadLetters = async (name: string, limit?: number): Promise<DeadLetterListing[]> => {
     const rows = await parkedOf(tables.deadLetters, name);
     return rows.slice(0, limit ?? rows.length).map((row) => ({ id: row.id, position: row.position, topic: row.message.topic, remoteTopic: row.remote.topic, qos: row.remote.qos, bytes: row.message.payload.length, attempts: row.attempts, reason: row.reason, deadAt: new Date(row.at).toISOString() }));
   };
-  const runtimeOnly = (name: string) => {
-    const entry = find(name);
+  const runtimeOnly = async (name: string) => {
+    const entry = await find(name);
     if (entry?.source === 'config') throw new HttpError(409, `bridge ${name} is defined in config.yaml; change it there`);
     return entry;
   };
@@ -83,7 +84,7 @@ export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables,
       requireAdmin(request.user);
       const [name, what, ...rest] = pathParts(request);
       if (name === undefined) return list();
-      const entry = find(name);
+      const entry = await find(name);
       if (!entry || rest.length > 0) throw new HttpError(404, `no bridge ${name}`);
       if (what === undefined) return view(entry);
       if (what !== 'dead-letters') throw new HttpError(404, `GET /${BRIDGES_TABLE}/${name}/dead-letters lists its dead letters`);
@@ -95,12 +96,12 @@ export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables,
       const body = (data ?? {}) as Record<string, unknown>;
       if (name === 'replay' && action === undefined) return { replayed: await replay({ bridge: optionalText(body.bridge), id: optionalText(body.id), limit: limitOf(body.limit) }) };
       if (name !== undefined && action === 'replay' && rest.length === 0) {
-        if (!find(name)) throw new HttpError(404, `no bridge ${name}`);
+        if (!(await find(name))) throw new HttpError(404, `no bridge ${name}`);
         return { replayed: await replay({ bridge: name, id: optionalText(body.id), limit: limitOf(body.limit) }) };
       }
       if (name !== undefined) throw new HttpError(404, `POST /${BRIDGES_TABLE}/ adds a bridge; POST /${BRIDGES_TABLE}/<name>/replay replays its dead letters`);
       const spec = readSpec(data);
-      if (find(spec.name)) throw new HttpError(409, `bridge ${spec.name} exists; PUT /${BRIDGES_TABLE}/${spec.name} changes it`);
+      if (await find(spec.name)) throw new HttpError(409, `bridge ${spec.name} exists; PUT /${BRIDGES_TABLE}/${spec.name} changes it`);
       await tables.bridges.put(spec.name, { id: spec.name, spec, createdAt: Date.now(), createdBy: request.user?.username ?? '' });
       log.info(`bridge ${spec.name} added by ${request.user?.username} (${spec.url})`);
       return reply(201, publicSpec(spec));
@@ -109,7 +110,7 @@ export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables,
       requireAdmin(request.user);
       const [name, ...rest] = pathParts(request);
       if (name === undefined || rest.length > 0) throw new HttpError(404, `PUT /${BRIDGES_TABLE}/<name>`);
-      if (!runtimeOnly(name)) throw new HttpError(404, `no bridge ${name}; POST /${BRIDGES_TABLE}/ adds one`);
+      if (!(await runtimeOnly(name))) throw new HttpError(404, `no bridge ${name}; POST /${BRIDGES_TABLE}/ adds one`);
       const spec = readSpec(data, name);
       const before = await tables.bridges.get(name);
       await tables.bridges.put(name, { id: name, spec, createdAt: before?.createdAt ?? Date.now(), createdBy: before?.createdBy ?? '' });
@@ -120,7 +121,7 @@ export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables,
       requireAdmin(request.user);
       const [name, ...rest] = pathParts(request);
       if (name === undefined || rest.length > 0) throw new HttpError(404, `DELETE /${BRIDGES_TABLE}/<name>`);
-      if (!runtimeOnly(name)) throw new HttpError(404, `no bridge ${name}`);
+      if (!(await runtimeOnly(name))) throw new HttpError(404, `no bridge ${name}`);
       await tables.bridges.delete(name);
       log.info(`bridge ${name} removed by ${request.user?.username}`);
       return { removed: name };
@@ -137,7 +138,7 @@ export function registerBridgesApi(manager: BridgeManager, tables: BridgeTables,
   server.resources.set(BRIDGES_TABLE, resource, { rest: true, mqtt: false });
   return {
     list,
-    deadLetters: async (name, limit) => (find(name) ? deadLetters(name, limit) : null),
+    deadLetters: async (name, limit) => ((await find(name)) ? deadLetters(name, limit) : null),
     replay,
   };
 }

@@ -62,7 +62,17 @@ export class BridgeManager {
     return [...this.configSpecs.map((spec) => ({ spec, source: 'config' as const })), ...[...this.runtimeSpecs.values()].map((spec) => ({ spec, source: 'runtime' as const }))];
   }
 
-  private async reload(): Promise<void> {
+  /**
+   * Every bridge as stored right now, config.yaml's first. specs() follows the table a moment
+   * later on each thread; REST reads use this, so a bridge added on one thread is there on the next
+   * request whichever thread answers it.
+   */
+  async storedSpecs(): Promise<Array<{ spec: BridgeSpec; source: 'config' | 'runtime' }>> {
+    const runtime = await this.readRuntime(false);
+    return [...this.configSpecs.map((spec) => ({ spec, source: 'config' as const })), ...[...runtime.values()].map((spec) => ({ spec, source: 'runtime' as const }))];
+  }
+
+  private async readRuntime(report: boolean): Promise<Map<string, BridgeSpec>> {
     const runtime = new Map<string, BridgeSpec>();
     for await (const row of this.services.tables.bridges.search({})) {
       if (this.configSpecs.some((spec) => spec.name === row.id)) continue; // config.yaml wins
@@ -70,10 +80,14 @@ export class BridgeManager {
         // Checked again: a TLS file may have gone since it was added.
         runtime.set(row.id, readBridgeSpec(JSON.parse(JSON.stringify(row.spec)), specFileExists));
       } catch (error) {
-        if (this.options.reportProblems) log.error(`runtime bridge ${row.id} is not started: ${(error as Error).message}`);
+        if (report) log.error(`runtime bridge ${row.id} is not started: ${(error as Error).message}`);
       }
     }
-    this.runtimeSpecs = runtime;
+    return runtime;
+  }
+
+  private async reload(): Promise<void> {
+    this.runtimeSpecs = await this.readRuntime(this.options.reportProblems);
     this.refusing = this.specs()
       .map(({ spec }) => spec)
       .filter((spec) => spec.onBacklogFull === 'refuse');

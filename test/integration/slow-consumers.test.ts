@@ -38,7 +38,9 @@ describe('a subscriber that falls behind a fan-in', () => {
         await Promise.all(inFlight);
       }),
     );
-    await waitFor(() => received.length >= 4 * perPublisher, 'every message', 60_000);
+    await waitFor(() => received.length >= 4 * perPublisher, 'every message', 60_000).catch((error: Error) => {
+      throw new Error(`${error.message}: ${received.length} of ${4 * perPublisher} arrived (${missing(received, perPublisher)})`);
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(received).toHaveLength(4 * perPublisher);
     for (let n = 0; n < 4; n++) {
@@ -47,3 +49,14 @@ describe('a subscriber that falls behind a fan-in', () => {
     }
   }, 120_000);
 });
+
+/** Per publisher, how many of its messages are missing and the first of them. */
+function missing(received: Array<[number, number]>, perPublisher: number): string {
+  return [0, 1, 2, 3]
+    .map((n) => {
+      const got = new Set(received.filter(([from]) => from === n).map(([, i]) => i));
+      const absent = Array.from({ length: perPublisher }, (_, i) => i).filter((i) => !got.has(i));
+      return `publisher ${n}: ${absent.length} missing${absent.length ? `, first ${absent[0]}` : ''}`;
+    })
+    .join('; ');
+}
