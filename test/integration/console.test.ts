@@ -32,7 +32,7 @@ beforeAll(async () => {
     // Mosquitto started as root drops to the mosquitto user, which cannot read this private folder.
     return [`user ${userInfo().username}`, `acl_file ${join(dir, 'acl')}`].join('\n');
   });
-  harper = await HarperInstance.create({ threads: 2, authorizeLocal: false, env: { MQTT_BRIDGE_SYS_INTERVAL: '1', MQTT_BRIDGE_METRICS_ANONYMOUS: 'true' } });
+  harper = await HarperInstance.create({ threads: 2, authorizeLocal: false, env: { MQTT_BRIDGE_SYS_INTERVAL: '1', MQTT_BRIDGE_METRICS_ANONYMOUS: 'true', MQTT_BRIDGE_FAN_OUT_WARNING: '4' } });
   await harper.start();
 }, 180_000);
 afterAll(async () => {
@@ -160,6 +160,15 @@ describe('web console', () => {
     await page.waitForFunction((old) => document.querySelector('#chart-messages polyline.in')?.getAttribute('points') !== old, { timeout: 5000 }, before);
     // The newest point shows the burst: the label reads a rate above zero.
     await page.waitForFunction(() => /^[1-9]/.test(document.getElementById('chart-messages-value')?.textContent ?? ''), { timeout: 5000 });
+  });
+
+  it('warns about a level that fans out into many topic tables, with the rule that folds them', async () => {
+    expect(await page.$eval('#sys-fanout', (warning) => (warning as HTMLElement).hidden)).toBe(true);
+    const publisher = await mqttClient();
+    const prefix = unique('fanned').replace('-', '');
+    for (let i = 1; i <= 4; i++) await publish(publisher, `${prefix}/d${i}/status`, 'on', { qos: 1, retain: true });
+    await page.waitForFunction(() => !(document.getElementById('sys-fanout') as HTMLElement).hidden, { timeout: 15_000 });
+    expect(await text('#sys-fanout')).toBe(`Fan-out: 4 tables under ${prefix}/+/; rule: ${prefix}/+${prefix}_id/#rest (docs/topics-and-tables.md, "Table rules")`);
   });
 
   it('lists the connected clients of both threads with user, protocol and subscriptions', async () => {

@@ -150,6 +150,11 @@ function sample(): void {
   setText(element('sys-retained'), figure('broker/retained messages/count'));
   setText(element('sys-tables'), figure('broker/tables/count'));
   setText(element('sys-subscriptions'), figure('broker/subscriptions/count'));
+  // Many sibling topic tables under one level: say which, and the rule that would fold them.
+  const fanOut = element('sys-fanout');
+  const widest = sys.get('broker/tables/fanout/largest');
+  fanOut.hidden = !(Number(sys.get('broker/tables/fanout/count')) > 0 && widest && widest !== 'none');
+  if (!fanOut.hidden) setText(fanOut, `Fan-out: ${widest} (docs/topics-and-tables.md, "Table rules")`);
 }
 
 function drawChart(chart: Chart): void {
