@@ -39,6 +39,13 @@ export interface HarperOptions {
   nodeArgs?: string[];
   /** HarperDB's authentication.authorizeLocal: localhost clients are admin without credentials (default true). */
   authorizeLocal?: boolean;
+  /**
+   * HarperDB's storage.prefetchWrites (default false). Prefetching reads every written key's pages
+   * before each write so that a database larger than memory does not page-fault under the write
+   * lock; for the broker's small rows it cost more CPU than every other part of a retained write
+   * (docs/performance.md: 3,721 -> 6,546 new fleet topics/s when off).
+   */
+  prefetchWrites?: boolean;
 }
 
 export function harperBin(): string {
@@ -120,18 +127,8 @@ export function configure(options: HarperOptions): void {
   document.setIn(['authentication', 'authorizeLocal'], options.authorizeLocal ?? true);
   // Passwords (device credentials among them) stored as a slow hash rather than SHA-256.
   document.setIn(['authentication', 'hashFunction'], 'argon2id');
-  document.setIn(['storage', 'prefetchWrites'], prefetchWrites(options.env?.STORAGE_PREFETCHWRITES ?? process.env.STORAGE_PREFETCHWRITES));
+  document.setIn(['storage', 'prefetchWrites'], options.prefetchWrites ?? false);
   writeFileSync(file, document.toString());
-}
-
-/**
- * HarperDB's storage.prefetchWrites, off unless STORAGE_PREFETCHWRITES says otherwise. Prefetching
- * reads every written key's pages before each write so that a database larger than memory does not
- * page-fault under the write lock; for the broker's small rows it cost more CPU than every other
- * part of a retained write (docs/performance.md: 3,721 -> 6,546 new fleet topics/s when off).
- */
-export function prefetchWrites(setting: string | undefined): boolean {
-  return setting !== undefined && setting !== '' && !/^(false|0|no)$/i.test(setting.trim());
 }
 
 /** Starts `harperdb run <componentDir>` in the foreground of a child process. */

@@ -1,7 +1,7 @@
 // `npm start`: HarperDB with this component loaded, data in <project>/.harper by default.
 // First start installs HarperDB unattended. HarperDB's own environment variables (ROOTPATH,
 // HDB_ADMIN_USERNAME, HDB_ADMIN_PASSWORD, HTTP_PORT, OPERATIONSAPI_NETWORK_PORT,
-// MQTT_NETWORK_PORT, MQTT_NETWORK_SECUREPORT, REPLICATION_PORT, THREADS_COUNT) are honoured, and
+// MQTT_NETWORK_PORT, MQTT_NETWORK_SECUREPORT, REPLICATION_PORT, THREADS_COUNT, STORAGE_PREFETCHWRITES) are honoured, and
 // the component's MQTT_BRIDGE_* options are checked before HarperDB starts.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -70,6 +70,7 @@ const options: HarperOptions = {
   ports: plan.ports,
   threads: plan.threads,
   authorizeLocal: plan.authorizeLocal,
+  prefetchWrites: plan.prefetchWrites,
   stdio: 'inherit',
 };
 

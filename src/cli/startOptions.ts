@@ -22,6 +22,8 @@ export interface StartPlan {
   threads: number;
   /** Clients from localhost are admin without credentials (AUTHORIZE_LOCAL, default true). */
   authorizeLocal: boolean;
+  /** HarperDB's storage.prefetchWrites (STORAGE_PREFETCHWRITES, default false: see HarperOptions). */
+  prefetchWrites: boolean;
 }
 
 export const DEFAULT_START_PORTS = {
@@ -78,8 +80,13 @@ export function planStart(env: NodeJS.ProcessEnv, projectDir: string, cores: num
   if (local !== undefined && local !== '' && !['true', 'false'].includes(local)) {
     throw new StartError(`AUTHORIZE_LOCAL must be true or false, got ${JSON.stringify(local)}`);
   }
+  const prefetch = (env.STORAGE_PREFETCHWRITES ?? '').trim().toLowerCase();
+  if (!['', 'true', 'false', '1', '0', 'yes', 'no'].includes(prefetch)) {
+    throw new StartError(`STORAGE_PREFETCHWRITES must be true or false, got ${JSON.stringify(env.STORAGE_PREFETCHWRITES)}`);
+  }
   return {
     authorizeLocal: local !== 'false',
+    prefetchWrites: ['true', '1', 'yes'].includes(prefetch),
     rootPath,
     home: join(rootPath, '.home'),
     passwordFile: join(rootPath, '.admin-password'),

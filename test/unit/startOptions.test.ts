@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { planStart, StartError } from '../../src/cli/startOptions.js';
-import { prefetchWrites } from '../../src/cli/harper.js';
 
 describe('npm start options', () => {
   it('keeps data, HOME and the generated password inside the root, one root per checkout by default', () => {
@@ -47,12 +46,14 @@ describe('npm start options', () => {
 });
 
 describe("HarperDB's storage.prefetchWrites", () => {
-  it('is off unless STORAGE_PREFETCHWRITES turns it on', () => {
+  it('is off unless STORAGE_PREFETCHWRITES turns it on, and a bad value is named', () => {
+    const prefetchWrites = (value: string | undefined) => planStart({ STORAGE_PREFETCHWRITES: value }, '/p', 2).prefetchWrites;
     expect(prefetchWrites(undefined)).toBe(false);
     expect(prefetchWrites('')).toBe(false);
     expect(prefetchWrites('false')).toBe(false);
     expect(prefetchWrites('0')).toBe(false);
     expect(prefetchWrites('true')).toBe(true);
     expect(prefetchWrites('TRUE')).toBe(true);
+    expect(() => prefetchWrites('bogus')).toThrow(new StartError('STORAGE_PREFETCHWRITES must be true or false, got "bogus"'));
   });
 });
