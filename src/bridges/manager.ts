@@ -59,7 +59,7 @@ export class BridgeManager {
 
   /** Every bridge in force, config.yaml's first. */
   specs(): Array<{ spec: BridgeSpec; source: 'config' | 'runtime' }> {
-    return [...this.configSpecs.map((spec) => ({ spec, source: 'config' as const })), ...[...this.runtimeSpecs.values()].map((spec) => ({ spec, source: 'runtime' as const }))];
+    return this.withConfig(this.runtimeSpecs);
   }
 
   /**
@@ -68,7 +68,10 @@ export class BridgeManager {
    * request whichever thread answers it.
    */
   async storedSpecs(): Promise<Array<{ spec: BridgeSpec; source: 'config' | 'runtime' }>> {
-    const runtime = await this.readRuntime(false);
+    return this.withConfig(await this.readRuntime(false));
+  }
+
+  private withConfig(runtime: Map<string, BridgeSpec>): Array<{ spec: BridgeSpec; source: 'config' | 'runtime' }> {
     return [...this.configSpecs.map((spec) => ({ spec, source: 'config' as const })), ...[...runtime.values()].map((spec) => ({ spec, source: 'runtime' as const }))];
   }
 
