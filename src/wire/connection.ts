@@ -101,6 +101,8 @@ export class Connection {
   /** The session object handed to server.mqtt.events listeners and kept in server.mqtt.sessions. */
   private compatSession: object | null = null;
   private keepaliveTimer: NodeJS.Timeout | undefined;
+  /** Cleared as soon as CONNECT arrives: a pending timer would keep the whole connection in memory for 10 s. */
+  private connectTimer: NodeJS.Timeout | undefined;
   private lastPacketAt = Date.now();
   private aliases: InboundAliases | null = null;
   /** QoS 1/2 PUBLISH packets from the client not yet acknowledged (PUBACK, or PUBCOMP for QoS 2). */
@@ -129,7 +131,7 @@ export class Connection {
     this.parser.on('error', (error) => this.protocolViolation(DISCONNECT.malformed, `malformed packet: ${error.message}`));
     socket.onData((chunk) => this.onData(chunk));
     socket.onClose(() => this.onClose());
-    setTimeout(() => {
+    this.connectTimer = setTimeout(() => {
       if (this.state === 'awaiting-connect') this.abort('no CONNECT within 10 s');
     }, CONNECT_TIMEOUT_MS).unref();
   }
@@ -271,6 +273,7 @@ export class Connection {
 
   private async onConnect(packet: ConnectPacket): Promise<void> {
     this.state = 'connecting';
+    clearTimeout(this.connectTimer);
     this.protocolVersion = packet.protocolVersion ?? 4;
     this.parser = makeParser({ protocolVersion: this.protocolVersion as 3 | 4 | 5 });
     this.parser.on('packet', (next) => this.dispatch(next));
@@ -486,6 +489,7 @@ export class Connection {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
+    clearTimeout(this.connectTimer);
     clearTimeout(this.keepaliveTimer);
     if (this.session) this.session.close(!this.closeWithWill);
     if (wasConnected && this.compatSession) {

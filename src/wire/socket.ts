@@ -67,7 +67,9 @@ export function tcpSocket(socket: Socket | TLSSocket): WireSocket {
     end: () => {
       if (socket.writableEnded || socket.destroyed) return;
       socket.end();
-      setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+      // Cleared on close, so a closed socket is not kept for the grace period.
+      const grace = setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+      socket.once('close', () => clearTimeout(grace));
     },
     close: () => socket.destroy(),
     get closed() {

@@ -82,4 +82,18 @@ describe('Connection', () => {
     expect(errors).toHaveLength(1);
     expect(socket.ends).toBe(1);
   });
+
+  it('keeps no timer once CONNECT has arrived (a pending 10 s timer kept every closed connection in memory)', async () => {
+    vi.useFakeTimers();
+    try {
+      const { written, receive } = open();
+      expect(vi.getTimerCount()).toBe(1); // waiting for CONNECT
+      receive(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'c', clean: true, keepalive: 0 } as never));
+      await vi.advanceTimersByTimeAsync(1);
+      expect(written[0]![0]! >> 4).toBe(2); // CONNACK
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
