@@ -7,7 +7,7 @@ import type { CommitWrite } from './bus/log.js';
 import type { History } from './history.js';
 import type { BusMessage, ForwardedProperties, QoS } from './messages.js';
 import type { RetainedPlace, RetainedStore } from './retained.js';
-import type { CreationBudget } from './tables/creationBudget.js';
+import type { TableBudget } from './tables/creationBudget.js';
 import { isSysTopic, topicNameProblem } from './topics/validate.js';
 
 export interface Inbound {
@@ -76,7 +76,7 @@ export class Publisher {
    * Resolves once every write is committed. When no table has to be created, the writes start
    * before the first await, so messages of one client keep their order.
    */
-  async publish(inbound: Inbound, access: Access, budget?: CreationBudget, options: PublishOptions = {}): Promise<void> {
+  async publish(inbound: Inbound, access: Access, budget?: TableBudget, options: PublishOptions = {}): Promise<void> {
     const refused = publishProblem(inbound.topic);
     if (refused) throw refused;
     if (!access.mayWrite(inbound.topic, () => this.retained.tableName(inbound.topic))) {

@@ -9,7 +9,7 @@ import { messageFromRow, messageRow, type BusMessage, type MessageRow } from './
 import type { TopicRule } from './rules/rule.js';
 import type { RuleStore } from './rules/ruleStore.js';
 import { ruleRow } from './rules/ruleTables.js';
-import type { CreationBudget } from './tables/creationBudget.js';
+import type { TableBudget } from './tables/creationBudget.js';
 import type { TopicRegistry, TopicTable } from './tables/registry.js';
 import { topicMatches } from './topics/match.js';
 import { rowKey, splitTopic } from './topics/naming.js';
@@ -79,7 +79,7 @@ export class RetainedStore {
    * Creates the table `topic` needs (one per prefix), within the broker's and the client's
    * limits: PublishRefused 'quota-exceeded' beyond them.
    */
-  async prepare(topic: string, createdBy: string, budget?: CreationBudget): Promise<RetainedPlace> {
+  async prepare(topic: string, createdBy: string, budget?: TableBudget): Promise<RetainedPlace> {
     const known = this.placeOf(topic);
     if (known) return known;
     const { prefix, row } = splitTopic(topic);

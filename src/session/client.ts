@@ -10,7 +10,7 @@ import { bootId } from '../harper/thread.js';
 import { forwardedProperties, type BusMessage, type QoS } from '../messages.js';
 import { PublishRefused, type Inbound, type Publisher, type RefusalReason } from '../publish.js';
 import type { Overload } from '../stats/overload.js';
-import type { CreationBudget, CreationBudgets } from '../tables/creationBudget.js';
+import type { ClientBudget, CreationBudgets } from '../tables/creationBudget.js';
 import type { RetainedStore } from '../retained.js';
 import { messageKey, type Router, type Subscriber, type Subscription } from '../router.js';
 import type { Bus } from '../bus/bus.js';
@@ -102,7 +102,7 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
   /** Its state may have been saved while connected. */
   private readonly startedPersistent: boolean;
   /** New topic tables this client id may still create (kept across its connections). */
-  private readonly budget: { budget: CreationBudget; warned: boolean };
+  private readonly budget: ClientBudget;
   /** Publishes not started yet, in the order they came; how many are being written; whether one is creating its table. */
   private readonly pipeline: Array<{ inbound: Inbound; resolve: () => void; reject: (error: unknown) => void }> = [];
   private writing = 0;
@@ -327,9 +327,8 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
       return null;
     } catch (error) {
       if (error instanceof PublishRefused) {
-        if (error.reason === 'quota-exceeded' && !this.budget.warned) {
+        if (error.reason === 'quota-exceeded' && this.budget.firstRefusal()) {
           log.warn(`refused PUBLISH from client ${JSON.stringify(this.clientId)}: ${error.message} (logged once per client)`);
-          this.budget.warned = true;
         }
         return { reasonCode: REFUSAL_CODES[error.reason], reason: error.message };
       }
@@ -363,7 +362,7 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
       if (createsTable) this.creatingTable = true;
       this.writing++;
       // The writes start in this call (or, for a new table, once it exists, with nothing started behind it).
-      publisher.publish(inbound, this.access, this.budget.budget).then(resolve, reject).finally(() => {
+      publisher.publish(inbound, this.access, this.budget).then(resolve, reject).finally(() => {
         this.writing--;
         if (createsTable) this.creatingTable = false;
         this.pump();

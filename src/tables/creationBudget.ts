@@ -28,19 +28,26 @@ export class CreationBudget {
   isFull(now = Date.now()): boolean {
     return this.tokens + ((now - this.updatedAt) / 1000) * this.ratePerSecond >= this.burst;
   }
+}
 
-  /** Gives back a table that was not created after all (another thread or client created it first). */
-  refund(): void {
-    this.tokens = Math.min(this.burst, this.tokens + 1);
-  }
+/** What table creation takes a table from (a client's budget). */
+export interface TableBudget {
+  take(now?: number): boolean;
+}
+
+interface StoredBudget {
+  budget: CreationBudget;
+  warned: boolean;
 }
 
 /**
  * The budgets of the clients of one thread, by client id, so that reconnecting does not renew a
- * budget. A budget that has refilled completely is forgotten at the next sweep.
+ * budget. A client's budget is stored only once it creates a table (not at every CONNECT: under
+ * connection churn that was a map entry per connection for a minute), and forgotten at the
+ * next sweep once it has refilled.
  */
 export class CreationBudgets {
-  private readonly byClient = new Map<string, { budget: CreationBudget; warned: boolean }>();
+  private readonly byClient = new Map<string, StoredBudget>();
 
   constructor(
     private readonly ratePerSecond: number,
@@ -51,15 +58,37 @@ export class CreationBudgets {
     return this.byClient.size;
   }
 
-  for(clientId: string, now = Date.now()): { budget: CreationBudget; warned: boolean } {
-    let entry = this.byClient.get(clientId);
-    if (!entry) this.byClient.set(clientId, (entry = { budget: new CreationBudget(this.ratePerSecond, this.burst, now), warned: false }));
-    return entry;
+  /** The budget of `clientId`, stored on its first `take`. */
+  for(clientId: string): ClientBudget {
+    return new ClientBudget(clientId, this.byClient, (now) => new CreationBudget(this.ratePerSecond, this.burst, now));
   }
 
   /** Forgets clients whose budget is full again (nothing to remember about them). */
   sweep(now = Date.now()): void {
     for (const [clientId, entry] of this.byClient) if (entry.budget.isFull(now)) this.byClient.delete(clientId);
+  }
+}
+
+/** One client's view of its stored budget. */
+export class ClientBudget implements TableBudget {
+  constructor(
+    private readonly clientId: string,
+    private readonly byClient: Map<string, StoredBudget>,
+    private readonly create: (now: number) => CreationBudget,
+  ) {}
+
+  take(now = Date.now()): boolean {
+    let stored = this.byClient.get(this.clientId);
+    if (!stored) this.byClient.set(this.clientId, (stored = { budget: this.create(now), warned: false }));
+    return stored.budget.take(now);
+  }
+
+  /** True the first time it is asked after the budget ran out (to log a refusal once per client). */
+  firstRefusal(): boolean {
+    const stored = this.byClient.get(this.clientId);
+    if (!stored || stored.warned) return false;
+    stored.warned = true;
+    return true;
   }
 }
 

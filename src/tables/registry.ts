@@ -12,7 +12,7 @@ import { READABLE_FIELDS, type MessageRow } from '../messages.js';
 import { PublishRefused } from '../publish.js';
 import { DEFAULT_HASH_CHARS, resourcePathFor, tableNameFor } from '../topics/naming.js';
 import { PrefixTree } from '../topics/prefixTree.js';
-import { Semaphore, type CreationBudget } from './creationBudget.js';
+import { Semaphore, type TableBudget } from './creationBudget.js';
 import { FanOut, type FanOutReport } from './fanOut.js';
 import { claim } from './ownership.js';
 
@@ -175,7 +175,7 @@ export class TopicRegistry {
    * refused (PublishRefused 'quota-exceeded') when the broker holds `maxTables` or the client's
    * budget is spent; `budget` is undefined for the broker's own messages.
    */
-  ensure(prefix: string, createdBy: string, budget?: CreationBudget): Promise<TopicTable> {
+  ensure(prefix: string, createdBy: string, budget?: TableBudget): Promise<TopicTable> {
     const known = this.byPrefix.get(prefix);
     if (known) return Promise.resolve(known);
     let pending = this.creating.get(prefix);

@@ -10,14 +10,6 @@ describe('CreationBudget', () => {
     expect(budget.take(500)).toBe(false);
     expect([budget.take(10_000), budget.take(10_000), budget.take(10_000), budget.take(10_000)]).toEqual([true, true, true, false]);
   });
-
-  it('takes back a refund, up to the burst', () => {
-    const budget = new CreationBudget(1, 1, 0);
-    expect(budget.take(0)).toBe(true);
-    budget.refund();
-    budget.refund();
-    expect([budget.take(0), budget.take(0)]).toEqual([true, false]);
-  });
 });
 
 describe('Semaphore', () => {
@@ -49,15 +41,28 @@ describe('Semaphore', () => {
 });
 
 describe('CreationBudgets', () => {
-  it('keeps one budget per client id, and forgets budgets that refilled', () => {
+  it('keeps one budget per client id from its first table on, and forgets budgets that refilled', () => {
     const budgets = new CreationBudgets(1, 2);
-    const first = budgets.for('sensor', 0);
-    expect([first.budget.take(0), first.budget.take(0), first.budget.take(0)]).toEqual([true, true, false]);
-    expect(budgets.for('sensor', 0)).toBe(first); // a reconnect gets the same, spent budget
-    budgets.for('other', 0); // never spent: nothing worth remembering
+    const first = budgets.for('sensor');
+    expect(budgets.size).toBe(0); // connecting stores nothing
+    expect([first.take(0), first.take(0), first.take(0)]).toEqual([true, true, false]);
+    expect(budgets.for('sensor').take(0)).toBe(false); // a reconnect gets the same, spent budget
+    budgets.for('other'); // never spent: nothing worth remembering
+    expect(budgets.size).toBe(1);
     budgets.sweep(1000);
     expect(budgets.size).toBe(1); // 'sensor' has refilled one of two
     budgets.sweep(2000);
     expect(budgets.size).toBe(0);
+  });
+
+  it('reports the first refusal of a client once, across reconnects', () => {
+    const budgets = new CreationBudgets(1, 1);
+    const session = budgets.for('sensor');
+    expect(session.firstRefusal()).toBe(false); // nothing spent yet
+    session.take(0);
+    session.take(0);
+    expect(session.firstRefusal()).toBe(true);
+    expect(session.firstRefusal()).toBe(false);
+    expect(budgets.for('sensor').firstRefusal()).toBe(false);
   });
 });
