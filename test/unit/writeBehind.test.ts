@@ -1,0 +1,25 @@
+// The write-behind's notion of "busy": the event loop's utilization averaged over ticks, so that
+// one idle tick in a burst (the loop waiting on a commit) does not start a history commit.
+import { describe, expect, it } from 'vitest';
+import { smoothed } from '../../src/harper/writeBehind.js';
+
+const run = (ticks: number[], from = 0) => ticks.reduce((average, tick) => smoothed(average, tick), from);
+
+describe('smoothed event loop utilization', () => {
+  it('stays busy through one idle tick in a burst', () => {
+    const burst = run(Array(50).fill(1));
+    expect(burst).toBeGreaterThan(0.99);
+    expect(smoothed(burst, 0)).toBeGreaterThan(0.8);
+    expect(run([0.7, 1, 0.7, 1], burst)).toBeGreaterThan(0.8);
+  });
+
+  it('is no longer busy three idle ticks after a burst ends', () => {
+    const burst = run(Array(50).fill(1));
+    expect(run([0, 0], burst)).toBeGreaterThan(0.8);
+    expect(run([0, 0, 0], burst)).toBeLessThan(0.8);
+  });
+
+  it('never becomes busy under a light load', () => {
+    expect(run(Array(500).fill(0.3))).toBeLessThan(0.31);
+  });
+});
