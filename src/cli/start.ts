@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { ConfigError, readConfigSection, resolveConfig } from '../config.js';
@@ -32,7 +32,7 @@ function adminPassword(plan: StartPlan): string {
   return password;
 }
 
-function banner(plan: StartPlan, password: string): string {
+function banner(plan: StartPlan): string {
   const { ports } = plan;
   const host = 'localhost';
   return `
@@ -44,7 +44,7 @@ harper-mqtt-bridge is running
   Console      http://${host}:${ports.http}/mqtt-console/   (web console, admin user)
   Metrics      http://${host}:${ports.http}/metrics   (Prometheus)
   Operations   http://${host}:${ports.operations}/
-  Admin user   ${plan.adminUser} / ${password}   ${plan.authorizeLocal ? '(clients from localhost are admin without credentials; AUTHORIZE_LOCAL=false requires them)' : '(every client needs credentials, localhost too)'}
+  Admin user   ${plan.adminUser}, password ${plan.adminPassword ? 'from HDB_ADMIN_PASSWORD' : `in ${relative(process.cwd(), plan.passwordFile) || plan.passwordFile}`}   ${plan.authorizeLocal ? '(clients from localhost are admin without credentials; AUTHORIZE_LOCAL=false requires them)' : '(every client needs credentials, localhost too)'}
   Data folder  ${plan.rootPath}
   Threads      ${plan.threads}
 Try: mosquitto_sub -p ${ports.mqtt} -t '#' -v    and    mosquitto_pub -p ${ports.mqtt} -t hello/world -m hi
@@ -104,4 +104,4 @@ try {
   process.exit(1);
 }
 
-process.stdout.write(banner(plan, password));
+process.stdout.write(banner(plan));

@@ -1,9 +1,9 @@
 // A new user's first start: the README's commands on a fresh clone, a bad option, two instances
 // from one checkout, and the component inside a HarperDB whose configuration it cannot accept.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { probeMqtt } from '../../src/cli/harper.js';
@@ -84,6 +84,11 @@ describe('npm start', () => {
         expect(await probeMqtt(ports.mqtt)).toBe(0);
         expect(start.output()).toContain(`Data folder  ${join(scratch, name)}`);
         expect(existsSync(join(scratch, name, '.home', '.harperdb', 'hdb_boot_properties.file'))).toBe(true);
+        // The banner says where the generated password is, never the password.
+        const password = readFileSync(join(scratch, name, '.admin-password'), 'utf8').trim();
+        expect(password.length).toBeGreaterThan(10);
+        expect(start.output()).not.toContain(password);
+        expect(start.output()).toContain(`password in ${relative(PROJECT_DIR, join(scratch, name, '.admin-password'))}`);
       }
     } finally {
       const codes = await Promise.all(instances.map((i) => stopped(i.start.child)));
