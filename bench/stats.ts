@@ -29,3 +29,25 @@ export async function rssMiB(pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024, 0);
 }
+
+/** CPU time of a process so far (all its threads), in ms. */
+async function cpuMs(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz ticks
+}
+
+/**
+ * Waits until a process is idle (under 10% of a core over 300 ms, at most `limitMs`): work it does
+ * behind a round (history rows written after a burst) is not measured in the next broker's round.
+ */
+export async function settled(pid: number | undefined, limitMs = 30_000): Promise<void> {
+  if (!pid) return;
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    const before = await cpuMs(pid).catch(() => NaN);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const used = (await cpuMs(pid).catch(() => NaN)) - before;
+    if (!(used > 30)) return;
+  }
+}

@@ -11,6 +11,8 @@ export interface Broker {
   port: number;
   /** Topic prefix this broker serves (HarperDB's own server only serves its exported table). */
   prefix: string;
+  /** The broker's process, to wait for it to be idle between rounds. */
+  pid?: () => number | undefined;
 }
 
 export interface RateResult {
