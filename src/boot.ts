@@ -40,6 +40,8 @@ import { startBridges } from './bridges/start.js';
 
 /** How often creation budgets that refilled are forgotten. */
 const BUDGET_SWEEP_MS = 60_000;
+/** How often this thread reports its history backlog to the shared counters. */
+const HISTORY_PENDING_MS = 250;
 /** First topic levels served over REST when maxTopicTables sets no bound. */
 const MAX_REST_ROOTS = 10_000;
 
@@ -92,6 +94,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   );
   const overload = new Overload(counters, undefined, () => history?.full ?? false);
   overload.start();
+  if (history) setInterval(() => counters.set('historyPending', history.pending), HISTORY_PENDING_MS).unref();
   bus.listen(
     (message, position) => {
       overload.routed(message.timestamp);

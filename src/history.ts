@@ -54,6 +54,11 @@ export class History {
     return this.behind.full;
   }
 
+  /** Rows of this thread not written yet (written behind bursts). */
+  get pending(): number {
+    return this.behind.backlog;
+  }
+
   /** Opens the history of the component's `database` (kept in historyDatabaseOf(database)). */
   static async open(database: string, ttlSeconds: number): Promise<History> {
     const table = await ensureTable<MessageRow>({

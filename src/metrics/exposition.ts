@@ -56,6 +56,7 @@ export const METRICS: readonly Metric[] = [
   gauge('mqtt_table_rules', 'Table rules in force (config.yaml and runtime).', (f) => f.tableRules),
   gauge('mqtt_topic_table_fanout_parents', 'Parent levels with more sibling topic tables than fanOutWarning.', (f) => f.fanOut.length),
   gauge('mqtt_history_rows', 'Rows of the message history table (absent when the history is off).', (f) => f.historyRows),
+  gauge('mqtt_history_pending_rows', 'History rows not written yet: they are written behind bursts, and publishers are slowed past 200,000 per thread (absent when the history is off).', (f) => (f.historyRows === null ? null : f.counters.historyPending)),
 ];
 
 /** One metric's samples, as written under its HELP and TYPE lines. */

@@ -25,12 +25,13 @@ export const COUNTER_NAMES = [
   'tablesCreated',
   'tablesRefused',
   'routingLagMs',
+  'historyPending',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
 /** Describe the live connections of a thread: they end with it. */
-const GAUGES: readonly CounterName[] = ['clientsConnected', 'subscriptions', 'storedMessages', 'storedBytes', 'routingLagMs'];
+const GAUGES: readonly CounterName[] = ['clientsConnected', 'subscriptions', 'storedMessages', 'storedBytes', 'routingLagMs', 'historyPending'];
 /** Combined by maximum, not by sum. */
 const MAXIMA: readonly CounterName[] = ['clientsMaximum', 'routingLagMs'];
 

@@ -76,7 +76,10 @@ export function sysValues(figures: SysFigures, loads: ReadonlyMap<string, LoadAv
   const [largest] = figures.fanOut;
   values.set('broker/tables/fanout/count', whole(figures.fanOut.length));
   values.set('broker/tables/fanout/largest', largest ? `${largest.tables} tables under ${largest.parent}; rule: ${largest.suggestedPattern}` : 'none');
-  if (figures.historyRows !== null) values.set('broker/tables/history/rows', whole(figures.historyRows));
+  if (figures.historyRows !== null) {
+    values.set('broker/tables/history/rows', whole(figures.historyRows));
+    values.set('broker/tables/history/pending', whole(c.historyPending));
+  }
   return values;
 }
 

@@ -92,6 +92,7 @@ describe('GET /metrics', () => {
     expect(families.get('mqtt_info')!.metrics[0]!.labels!.version).toMatch(/^harper-mqtt-bridge \d+\.\d+\.\d+ on HarperDB 4\.7\.29$/);
     expect(Number(families.get('mqtt_uptime_seconds')!.metrics[0]!.value)).toBeGreaterThan(0);
     expect(families.has('mqtt_history_rows')).toBe(true);
+    expect(families.get('mqtt_history_pending_rows')).toMatchObject({ type: 'GAUGE' });
   });
 
   it('moves every figure by exactly the traffic of a publisher and a subscriber on two threads', async () => {
@@ -129,6 +130,7 @@ describe('GET /metrics', () => {
       mqtt_topic_tables: before.mqtt_topic_tables! + 1,
       mqtt_topic_tables_created_total: before.mqtt_topic_tables_created_total! + 1,
       mqtt_history_rows: before.mqtt_history_rows! + 3,
+      mqtt_history_pending_rows: 0, // written, none waiting
     }));
     expect(sum('packetsSent')).toBe(3); // three PUBLISH; the PUBACKs came back
     expect(sum('bytesReceived')).toBeGreaterThan(3210); // the deliveries did arrive

@@ -39,6 +39,7 @@ const DOCUMENTED = [
   'tables/fanout/count',
   'tables/fanout/largest',
   'tables/history/rows',
+  'tables/history/pending',
 ].map((id) => `$SYS/broker/${id}`);
 
 describe('$SYS with two worker threads', () => {

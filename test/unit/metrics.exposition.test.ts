@@ -9,7 +9,7 @@ const parsed = (text: string) => new Map(parsePrometheusTextFormat(text).map((fa
 describe('renderMetrics', () => {
   it('writes HELP, TYPE and one sample per metric, in the 0.0.4 text format', () => {
     const text = renderMetrics(
-      figures({ clientsDisconnected: 2, offlineSubscriptions: 3, retainedMessages: 7, historyRows: 40 }, { clientsConnected: 4, subscriptions: 5, bytesSent: 1234, routingLagMs: 250 }),
+      figures({ clientsDisconnected: 2, offlineSubscriptions: 3, retainedMessages: 7, historyRows: 40 }, { clientsConnected: 4, subscriptions: 5, bytesSent: 1234, routingLagMs: 250, historyPending: 17 }),
     );
     expect(CONTENT_TYPE).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(text.endsWith('\n')).toBe(true);
@@ -24,6 +24,7 @@ describe('renderMetrics', () => {
     expect(value('mqtt_clients_disconnected')).toBe(2);
     expect(value('mqtt_retained_messages')).toBe(7);
     expect(value('mqtt_history_rows')).toBe(40);
+    expect(value('mqtt_history_pending_rows')).toBe(17);
     expect(value('mqtt_routing_lag_seconds')).toBe(0.25);
     expect(value('mqtt_uptime_seconds')).toBe(12.7);
     expect(families.get('mqtt_info')!.metrics[0]!.labels).toEqual({ version: 'harper-mqtt-bridge 1.2.3 on HarperDB 4.7.29' });
@@ -36,10 +37,11 @@ describe('renderMetrics', () => {
     }
   });
 
-  it('leaves out the history rows when the history is off', () => {
+  it('leaves out the history rows and their backlog when the history is off', () => {
     const families = parsed(renderMetrics(figures({ historyRows: null })));
     expect(families.has('mqtt_history_rows')).toBe(false);
-    expect(families.size).toBe(METRICS.length - 1);
+    expect(families.has('mqtt_history_pending_rows')).toBe(false);
+    expect(families.size).toBe(METRICS.length - 2);
   });
 
   it('reports the peak as at least the clients connected now', () => {

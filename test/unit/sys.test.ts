@@ -48,7 +48,10 @@ describe('sysValues', () => {
     const withHistory = sysValues(figures(), new Map());
     expect([...withHistory.keys()].filter((id) => id.startsWith('broker/load/'))).toHaveLength(Object.keys(LOADS).length * 3);
     expect(withHistory.has('broker/tables/history/rows')).toBe(true);
-    expect(sysValues(figures({ historyRows: null }), new Map()).has('broker/tables/history/rows')).toBe(false);
+    expect(withHistory.has('broker/tables/history/pending')).toBe(true);
+    const withoutHistory = sysValues(figures({ historyRows: null }), new Map());
+    expect(withoutHistory.has('broker/tables/history/rows')).toBe(false);
+    expect(withoutHistory.has('broker/tables/history/pending')).toBe(false);
   });
 
   it('is documented topic by topic in docs/sys.md', () => {
