@@ -1,7 +1,8 @@
 // Writes nobody waits for (history rows): queued, and written in the background. While the thread
-// is busy (its event loop over BUSY_UTILIZATION, averaged over about 200 ms) they wait, up to `soft` queued items, so that a
-// burst of messages is routed first and recorded right after; past `soft` they are written anyway,
-// and past `hard` the queue reports itself full (publishers are then slowed down, see Overload).
+// is busy (its event loop over BUSY_UTILIZATION, averaged over about 200 ms) they wait, up to
+// `soft` queued items, so that a burst of messages is routed first and recorded right after; past
+// `soft` they are written anyway, and past `hard` the queue reports itself full (publishers are
+// then slowed down, see Overload).
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { inTransaction } from './batch.js';
 
