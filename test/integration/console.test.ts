@@ -175,7 +175,13 @@ describe('web console', () => {
     const watcher = await mqttClient(unique('watcher'));
     await subscribe(watcher, ['a/#', 'b/+/c']);
     const id = (watcher.options.clientId as string);
-    await page.waitForFunction((clientId) => Array.from(document.querySelectorAll('#clients-body tr')).some((row) => row.firstElementChild?.textContent === clientId), { timeout: 10_000 }, id);
+    // Threads write their lists once a second: a list written between CONNECT and SUBACK shows no
+    // subscriptions yet, and the next one does.
+    await page.waitForFunction(
+      (clientId) => Array.from(document.querySelectorAll('#clients-body tr')).some((row) => row.children[0]?.textContent === clientId && row.children[4]?.textContent === 'a/#, b/+/c'),
+      { timeout: 10_000 },
+      id,
+    );
     const row = await page.$$eval('#clients-body tr', (rows, clientId) => rows.map((r) => Array.from(r.children, (cell) => cell.textContent)).find((cells) => cells[0] === clientId), id);
     expect(row!.slice(0, 7)).toEqual([id, instance().info.adminUser, 'MQTT 3.1.1', '2', 'a/#, b/+/c', '0', '0']);
     // The page's own connection is listed too.
