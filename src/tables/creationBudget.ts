@@ -83,10 +83,15 @@ export class ClientBudget implements TableBudget {
     return stored.budget.take(now);
   }
 
-  /** True the first time it is asked after the budget ran out (to log a refusal once per client). */
-  firstRefusal(): boolean {
-    const stored = this.byClient.get(this.clientId);
-    if (!stored || stored.warned) return false;
+  /**
+   * True the first time a refusal of this client is reported (to log it once per client), whatever
+   * refused it: this budget, the broker's table cap or a full bridge backlog. The flag is stored
+   * with the budget, so it is forgotten when the sweep forgets a full budget.
+   */
+  firstRefusal(now = Date.now()): boolean {
+    let stored = this.byClient.get(this.clientId);
+    if (!stored) this.byClient.set(this.clientId, (stored = { budget: this.create(now), warned: false }));
+    if (stored.warned) return false;
     stored.warned = true;
     return true;
   }

@@ -55,14 +55,18 @@ describe('CreationBudgets', () => {
     expect(budgets.size).toBe(0);
   });
 
-  it('reports the first refusal of a client once, across reconnects', () => {
+  it('reports the first refusal of a client once, across reconnects, even with its budget unspent', () => {
     const budgets = new CreationBudgets(1, 1);
     const session = budgets.for('sensor');
-    expect(session.firstRefusal()).toBe(false); // nothing spent yet
-    session.take(0);
-    session.take(0);
-    expect(session.firstRefusal()).toBe(true);
-    expect(session.firstRefusal()).toBe(false);
-    expect(budgets.for('sensor').firstRefusal()).toBe(false);
+    expect(session.firstRefusal(0)).toBe(true); // refused by something else (the table cap, a bridge backlog)
+    expect(session.firstRefusal(0)).toBe(false);
+    expect(budgets.for('sensor').firstRefusal(0)).toBe(false);
+    budgets.sweep(0); // a full budget is forgotten, and its flag with it
+    expect(budgets.for('sensor').firstRefusal(0)).toBe(true);
+    const spender = budgets.for('spender');
+    spender.take(0);
+    expect(spender.take(0)).toBe(false);
+    expect(spender.firstRefusal(0)).toBe(true);
+    expect(spender.firstRefusal(0)).toBe(false);
   });
 });
