@@ -53,7 +53,8 @@ export class WriteBehind<T> {
 
   private async tick(): Promise<void> {
     const now = performance.eventLoopUtilization();
-    this.averageUtilization = smoothed(this.averageUtilization, performance.eventLoopUtilization(now, this.utilization).utilization);
+    // The queue's own commits do not count as the thread being busy.
+    if (!this.writing) this.averageUtilization = smoothed(this.averageUtilization, performance.eventLoopUtilization(now, this.utilization).utilization);
     this.utilization = now;
     const busy = this.averageUtilization > BUSY_UTILIZATION;
     if (this.writing || this.backlog === 0 || (busy && this.backlog < this.limits.soft)) return;
