@@ -32,6 +32,12 @@ function adminPassword(plan: StartPlan): string {
   return password;
 }
 
+/** A path relative to where npm start runs when it is inside it, else absolute. */
+function shownPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith('..') ? inside : path;
+}
+
 function banner(plan: StartPlan): string {
   const { ports } = plan;
   const host = 'localhost';
@@ -44,7 +50,7 @@ harper-mqtt-bridge is running
   Console      http://${host}:${ports.http}/mqtt-console/   (web console, admin user)
   Metrics      http://${host}:${ports.http}/metrics   (Prometheus)
   Operations   http://${host}:${ports.operations}/
-  Admin user   ${plan.adminUser}, password ${plan.adminPassword ? 'from HDB_ADMIN_PASSWORD' : `in ${relative(process.cwd(), plan.passwordFile) || plan.passwordFile}`}   ${plan.authorizeLocal ? '(clients from localhost are admin without credentials; AUTHORIZE_LOCAL=false requires them)' : '(every client needs credentials, localhost too)'}
+  Admin user   ${plan.adminUser}, password ${plan.adminPassword ? 'from HDB_ADMIN_PASSWORD' : `in ${shownPath(plan.passwordFile)}`}   ${plan.authorizeLocal ? '(clients from localhost are admin without credentials; AUTHORIZE_LOCAL=false requires them)' : '(every client needs credentials, localhost too)'}
   Data folder  ${plan.rootPath}
   Threads      ${plan.threads}
 Try: mosquitto_sub -p ${ports.mqtt} -t '#' -v    and    mosquitto_pub -p ${ports.mqtt} -t hello/world -m hi

@@ -3,7 +3,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { probeMqtt } from '../../src/cli/harper.js';
@@ -88,7 +88,7 @@ describe('npm start', () => {
         const password = readFileSync(join(scratch, name, '.admin-password'), 'utf8').trim();
         expect(password.length).toBeGreaterThan(10);
         expect(start.output()).not.toContain(password);
-        expect(start.output()).toContain(`password in ${relative(PROJECT_DIR, join(scratch, name, '.admin-password'))}`);
+        expect(start.output()).toContain(`password in ${join(scratch, name, '.admin-password')}`); // outside the project: absolute
       }
     } finally {
       const codes = await Promise.all(instances.map((i) => stopped(i.start.child)));
