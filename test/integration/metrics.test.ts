@@ -145,6 +145,32 @@ describe('GET /metrics', () => {
     }));
   });
 
+  it('shows the history rows waiting to be written during a flood, then none', async () => {
+    const publisher = await connect({ clientId: unique('flood') });
+    const topic = `${unique('history-flood')}/t`;
+    await expectMetrics(() => ({ mqtt_history_pending_rows: 0 })); // earlier messages are written
+    const before = await figures();
+    const seen: number[] = [];
+    let flooding = true;
+    const scraping = (async () => {
+      while (flooding) {
+        seen.push((await figures()).mqtt_history_pending_rows!);
+        await sleep(50);
+      }
+    })();
+    // QoS 0, not awaited one by one: the thread is busy and the history waits behind the burst.
+    for (let i = 0; i < 30_000; i++) publisher.publish(topic, Buffer.alloc(64, 0x61), { qos: 0 });
+    await waitFor(() => Math.max(0, ...seen) > 0, 'a scrape that sees history rows waiting', 20_000);
+    flooding = false;
+    await scraping;
+    // Then every row is written and none waits. (At least 30,000: a row of an earlier test can land in between.)
+    const after = await waitFor(async () => {
+      const now = await figures();
+      return now.mqtt_history_pending_rows === 0 && now.mqtt_history_rows! >= before.mqtt_history_rows! + 30_000 && now;
+    }, 'all 30,000 history rows written, none waiting', 20_000);
+    expect(after.mqtt_history_rows! - before.mqtt_history_rows!).toBeLessThan(30_010);
+  });
+
   it('is for super users: other users get 403, wrong credentials 401', async () => {
     const { ports, adminUser, adminPassword } = harper();
     const operation = async (body: object) => {
