@@ -58,9 +58,15 @@ export class CreationBudgets {
     return this.byClient.size;
   }
 
-  /** The budget of `clientId`, stored on its first `take`. */
+  /** The budget of `clientId`, stored on its first `take` (or first refusal). */
   for(clientId: string): ClientBudget {
-    return new ClientBudget(clientId, this.byClient, (now) => new CreationBudget(this.ratePerSecond, this.burst, now));
+    return new ClientBudget((now) => this.stored(clientId, now));
+  }
+
+  private stored(clientId: string, now: number): StoredBudget {
+    let stored = this.byClient.get(clientId);
+    if (!stored) this.byClient.set(clientId, (stored = { budget: new CreationBudget(this.ratePerSecond, this.burst, now), warned: false }));
+    return stored;
   }
 
   /** Forgets clients whose budget is full again (nothing to remember about them). */
@@ -71,16 +77,10 @@ export class CreationBudgets {
 
 /** One client's view of its stored budget. */
 export class ClientBudget implements TableBudget {
-  constructor(
-    private readonly clientId: string,
-    private readonly byClient: Map<string, StoredBudget>,
-    private readonly create: (now: number) => CreationBudget,
-  ) {}
+  constructor(private readonly stored: (now: number) => StoredBudget) {}
 
   take(now = Date.now()): boolean {
-    let stored = this.byClient.get(this.clientId);
-    if (!stored) this.byClient.set(this.clientId, (stored = { budget: this.create(now), warned: false }));
-    return stored.budget.take(now);
+    return this.stored(now).budget.take(now);
   }
 
   /**
@@ -89,8 +89,7 @@ export class ClientBudget implements TableBudget {
    * with the budget, so it is forgotten when the sweep forgets a full budget.
    */
   firstRefusal(now = Date.now()): boolean {
-    let stored = this.byClient.get(this.clientId);
-    if (!stored) this.byClient.set(this.clientId, (stored = { budget: this.create(now), warned: false }));
+    const stored = this.stored(now);
     if (stored.warned) return false;
     stored.warned = true;
     return true;
