@@ -24,8 +24,11 @@ import { mqttCompat } from './wire/compat.js';
 import { ConnectRefused, type ServerLimits } from './wire/connect.js';
 import { Connection } from './wire/connection.js';
 import { listen, type ListenerOptions } from './wire/listeners.js';
+import { StartupGate } from './wire/startupGate.js';
 
 const CONFIG_FILE = fileURLToPath(new URL('../config.yaml', import.meta.url));
+/** How long a CONNECT that arrives while this thread starts waits for it before "server busy". */
+const STARTUP_WAIT_MS = 15_000;
 
 function loadConfig(): BridgeConfig | ConfigError {
   try {
@@ -68,7 +71,7 @@ const counters = new Counters();
 const mqtt = mqttCompat(settings.requireAuthentication);
 const authenticator = new Authenticator(settings);
 const limits: ServerLimits = config ?? DEFAULTS;
-let services: SessionServices | undefined;
+const services = new StartupGate<SessionServices>();
 let figureSources: FigureSources | undefined;
 let consoleServices: ConsoleServices | undefined;
 let sourceStatuses: SourceStatuses | null = null;
@@ -81,12 +84,15 @@ listen(listenerOptions(config ?? resolveListeners(readConfigSection(CONFIG_FILE)
     counters,
     mqtt,
     authenticate: (packet, from) => authenticator.authenticate(packet, from),
-    open(info, user, from, connection) {
+    async open(info, user, from, connection) {
       if (!config) throw new ConnectRefused(0x88, 'harper-mqtt-bridge is not configured correctly (see the log)');
-      // [MQTT-3.2.2-6]: "server busy" until this thread has loaded its tables.
-      if (!services) throw new ConnectRefused(0x89, 'harper-mqtt-bridge is starting');
-      const prefixes = admitDevice(services, user, info.clientId);
-      return new ClientSession(info, user, { socket: from, disconnect: (code, reason) => connection.disconnect(code, reason) }, services, prefixes);
+      const ready = services.value ?? (await services.within(STARTUP_WAIT_MS));
+      if (services.hasFailed) throw new ConnectRefused(0x88, 'harper-mqtt-bridge failed to start (see the log)');
+      // [MQTT-3.2.2-6]: "server busy" if this thread is still loading its tables after the wait.
+      if (!ready) throw new ConnectRefused(0x89, 'harper-mqtt-bridge is starting');
+      if (from.closed) throw new ConnectRefused(0x89, 'the client left while harper-mqtt-bridge was starting');
+      const prefixes = admitDevice(ready, user, info.clientId);
+      return new ClientSession(info, user, { socket: from, disconnect: (code, reason) => connection.disconnect(code, reason) }, ready, prefixes);
     },
   });
 });
@@ -113,13 +119,16 @@ registerConsole(new URL('./console/web/', import.meta.url), () => consoleService
 if (config) {
   startServices(config, counters).then(
     (started) => {
-      services = started.session;
+      services.open(started.session);
       figureSources = started.figures;
       consoleServices = started.console;
       sourceStatuses = started.sources;
       bridgeReads = started.bridges;
-      log.info(`ready: database ${config.database}, ${services.registry.size} topic tables, history ${config.historyTtl ? config.historyTtl + ' s' : 'off'}`);
+      log.info(`ready: database ${config.database}, ${started.session.registry.size} topic tables, history ${config.historyTtl ? config.historyTtl + ' s' : 'off'}`);
     },
-    (error) => log.error('harper-mqtt-bridge failed to start; MQTT clients are refused', error),
+    (error) => {
+      services.fail();
+      log.error('harper-mqtt-bridge failed to start; MQTT clients are refused', error);
+    },
   );
 }

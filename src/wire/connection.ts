@@ -67,8 +67,8 @@ export interface ConnectionServices {
   mqtt: MqttCompat;
   /** The HarperDB user of a CONNECT (undefined: anonymous, where allowed); throws ConnectRefused. */
   authenticate(packet: ConnectPacket, socket: WireSocket): Promise<HarperUser | undefined>;
-  /** The session for an accepted CONNECT; throws ConnectRefused (the broker is starting, say). */
-  open(info: ConnectInfo, user: HarperUser | undefined, socket: WireSocket, connection: Connection): SessionHandler;
+  /** The session for an accepted CONNECT (may wait while the broker starts); throws ConnectRefused. */
+  open(info: ConnectInfo, user: HarperUser | undefined, socket: WireSocket, connection: Connection): SessionHandler | Promise<SessionHandler>;
 }
 
 type State = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
@@ -288,7 +288,8 @@ export class Connection {
       mqtt.authorizeClient?.(packet, user);
       if (this.socket.closed) return;
       this.info = info;
-      this.session = this.services.open(info, user, this.socket, this);
+      const opened = this.services.open(info, user, this.socket, this);
+      this.session = opened instanceof Promise ? await opened : opened;
     } catch (error) {
       const refusal = error instanceof ConnectRefused ? error : new ConnectRefused(normalizeRefusal(error), (error as Error)?.message ?? String(error));
       mqtt.events.emit('auth-failed', packet, this.socket.raw, error);

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { probeMqtt } from '../../src/cli/harper.js';
 import { freePort, PROJECT_DIR } from '../../src/cli/instance.js';
 import { ownInstance } from '../helpers/instance.js';
-import { waitFor } from '../helpers/mqtt.js';
+import { closeAll, connect, publish, sleep, unique, waitFor } from '../helpers/mqtt.js';
 
 const run = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), 'harper-mqtt-bridge-startup-'));
@@ -95,6 +95,40 @@ describe('npm start', () => {
       expect(codes).toEqual([0, 0]);
     }
   }, 300_000);
+});
+
+describe('a client that connects while HarperDB starts', () => {
+  const instance = ownInstance({ threads: 2 });
+
+  it('is accepted once the thread it lands on has loaded its tables, not refused as "server unavailable"', async () => {
+    // 500 topic tables take each thread a few hundred ms to load after the port opens.
+    const port = instance().info.ports.mqtt;
+    // Ten publishers of 50 new tables each: within a client's creation burst.
+    const publishers = await Promise.all(Array.from({ length: 10 }, () => connect({ port })));
+    await Promise.all(
+      publishers.map(async (publisher) => {
+        for (let i = 0; i < 50; i++) await publish(publisher, `${unique('starting')}/t`, 'x', { qos: 1, retain: true });
+      }),
+    );
+    await closeAll();
+    await instance().stop();
+    const starting = instance().start();
+    // Clients that reconnect in a tight loop from the moment the port opens, as after a restart.
+    const answers: number[] = [];
+    let accepted = 0;
+    const client = async () => {
+      while (accepted < 40) {
+        const answer = await probeMqtt(port, '127.0.0.1', 20_000).catch(() => null); // null: the port is not open yet
+        if (answer === null) await sleep(10);
+        else answers.push(answer);
+        if (answer === 0) accepted++;
+      }
+    };
+    await Promise.all([client(), client(), client(), client()]);
+    await starting;
+    expect(answers.filter((answer) => answer !== 0)).toEqual([]);
+    expect(answers.length).toBeGreaterThanOrEqual(40);
+  }, 180_000);
 });
 
 describe('inside HarperDB, with an option the component cannot accept', () => {
