@@ -8,13 +8,14 @@ export const LEASE_MS = 5_000;
 export const TAKEOVER_MS = 3_000;
 
 const ERROR_BYTES = 480;
-const INTS = 4; // owner, error length, errors counted, spare
+const INTS = 4; // owner, error length, errors counted, abandoned
 const FLOATS = 6;
 export const SLOT_BYTES = INTS * 4 + FLOATS * 8 + ERROR_BYTES;
 
 const OWNER = 0;
 const ERROR_LENGTH = 1;
 const ERRORS = 2;
+const ABANDONED = 3; // 1: the last holder left with writes perhaps still landing (see abandon)
 const RENEWED_AT = 0;
 const FREE_SINCE = 1;
 const CAUGHT_UP = 2; // 1: the last read found nothing newer than the position
@@ -61,6 +62,7 @@ export class SourceSlot {
     if (Atomics.compareExchange(this.ints, OWNER, owner, me) !== owner) return false;
     this.floats[RENEWED_AT] = now;
     this.floats[FREE_SINCE] = 0;
+    Atomics.store(this.ints, ABANDONED, 0);
     return true;
   }
 
@@ -70,8 +72,26 @@ export class SourceSlot {
     return true;
   }
 
+  /** Gives the lease up after the holder's writes have all landed (its runner stopped). */
   release(me: number, now = Date.now()): void {
     if (Atomics.compareExchange(this.ints, OWNER, me, 0) === me) this.floats[FREE_SINCE] = now;
+  }
+
+  /**
+   * Gives the lease up from a thread that is exiting (HarperDB ends a worker with process.exit),
+   * perhaps with a commit already handed to the database: the next holder waits for it to land
+   * before it reads the position (`mustSettle`), or it would publish those changes again.
+   */
+  abandon(me: number, now = Date.now()): void {
+    Atomics.store(this.ints, ABANDONED, 1);
+    this.release(me, now);
+  }
+
+  /** Whether a thread that claims this lease now must first let the last holder's writes land: it was abandoned, or its holder went silent. */
+  mustSettle(me: number, now = Date.now()): boolean {
+    const owner = this.owner;
+    if (owner === 0) return Atomics.load(this.ints, ABANDONED) === 1;
+    return owner !== me && now - this.floats[RENEWED_AT]! > LEASE_MS;
   }
 
   /** After each read: whether it found every committed change handled, and how old the oldest change it found was. */

@@ -44,8 +44,9 @@ export class Supervisor {
   start(): void {
     setInterval(() => void this.tick(), TICK_MS).unref();
     this.store.onChange(() => void this.tick());
+    // HarperDB ends a worker it restarts with process.exit, perhaps in the middle of a commit.
     process.once('exit', () => {
-      for (const name of this.runners.keys()) this.slot(name).release(this.thread.me);
+      for (const name of this.runners.keys()) this.slot(name).abandon(this.thread.me);
     });
     void this.tick();
   }
@@ -88,12 +89,12 @@ export class Supervisor {
       else return void (await this.stopRunner(source.name, running.runner, 'lease taken by another thread'));
     }
     if (!table || tableProblem(source, table)) return;
-    const previous = slot.owner;
+    const mustSettle = slot.mustSettle(me);
     if (!slot.tryClaim(me, preferredWorker(source.name, workerCount) === workerIndex)) return;
     try {
       const feed = new TableFeed(table);
-      // Taken from a holder that stopped renewing: give a write it may have had under way time to land.
-      const settleMs = previous !== 0 && previous !== me ? TAKEOVER_SETTLE_MS : 0;
+      // Taken from a holder that went silent or exited: give a write it may have had under way time to land.
+      const settleMs = mustSettle ? TAKEOVER_SETTLE_MS : 0;
       const context: RunnerContext = { publisher: this.publisher, positions: this.positions, sent: this.sent, slot, me, startedAt: this.startedAt, settleMs };
       this.runners.set(source.name, { runner: new SourceRunner(source, feed, context), spec, tableId: table.tableId });
     } catch (error) {

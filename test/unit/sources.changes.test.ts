@@ -143,6 +143,25 @@ describe('source slots: one thread runs a source', () => {
     expect(s.renew(1, 1002 + LEASE_MS)).toBe(false);
   });
 
+  it('makes the next holder wait for the writes of one that exited or went silent, not of one that stopped cleanly', () => {
+    const s = slot();
+    s.tryClaim(1, true, 0);
+    expect(s.mustSettle(2, 0)).toBe(false); // held: nobody claims it
+    s.release(1, 10);
+    expect(s.mustSettle(2, 10)).toBe(false); // its runner stopped: every write landed
+    expect(s.tryClaim(2, true, 10)).toBe(true);
+    s.abandon(2, 20); // its thread exits, maybe mid-commit
+    expect(s.owner).toBe(0);
+    expect(s.mustSettle(1, 20)).toBe(true);
+    expect(s.tryClaim(1, true, 20)).toBe(true);
+    s.release(1, 30);
+    expect(s.mustSettle(2, 30)).toBe(false); // the flag went with the claim
+    s.tryClaim(2, true, 30);
+    expect(s.mustSettle(1, 30 + LEASE_MS)).toBe(false);
+    expect(s.mustSettle(1, 31 + LEASE_MS)).toBe(true); // went silent
+    expect(s.mustSettle(2, 31 + LEASE_MS)).toBe(false); // its own lease, renewed late
+  });
+
   it('gives a holder that renewed late its lease back while nobody else took it', () => {
     const s = slot();
     s.tryClaim(1, true, 0);
