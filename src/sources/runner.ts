@@ -34,7 +34,7 @@ export interface RunnerContext {
   me: number;
   /** Where a source without a stored position starts when its `from` is "now". */
   startedAt: number;
-  /** Wait before reading the stored position (after taking the source over from a thread that went silent). */
+  /** After taking the source over from a thread that went silent or exited: how long the stored position must stay still before it is read. */
   settleMs: number;
 }
 
@@ -70,8 +70,7 @@ export class SourceRunner {
 
   private async run(): Promise<void> {
     const { source } = this;
-    if (this.context.settleMs > 0) await sleep(this.context.settleMs);
-    let state = await this.startingState();
+    let state = this.context.settleMs > 0 ? await this.settledState() : await this.startingState();
     const removed = this.feed.removedUpTo();
     if (removed !== undefined && removed > state.position) {
       this.problem(`changes from ${new Date(state.position).toISOString()} to ${new Date(removed).toISOString()} left the audit log (logging.auditRetention) before this source published them`);
@@ -99,6 +98,17 @@ export class SourceRunner {
         state = (await this.context.positions.read(source.name).catch(() => undefined)) ?? state;
         await sleep(RETRY_MS);
       }
+    }
+  }
+
+  /** After a takeover: the stored position once it has stopped moving (a commit of the old holder may still land). */
+  private async settledState(): Promise<SourcePosition> {
+    let before = await this.startingState();
+    for (;;) {
+      await sleep(this.context.settleMs);
+      const after = await this.startingState();
+      if (after.position === before.position && after.published === before.published) return after;
+      before = after;
     }
   }
 
