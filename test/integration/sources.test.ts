@@ -163,7 +163,11 @@ describe('sources', () => {
     await waitFor(() => op({ operation: 'insert', database: 'data', table: 'LateTable', records: [{ id: 'first', n: 1 }] }).then(() => true, () => false), 'the insert', 10_000);
     await waitFor(() => received.length === 1, 'the first row of the new table', 10_000);
     // The whole row as HarperDB keeps it, with the timestamps it adds to a table without a schema.
-    const [row] = await op({ operation: 'search_by_id', database: 'data', table: 'LateTable', ids: ['first'], get_attributes: ['*'] });
+    // '*' is the attributes the operations thread knows: it may learn of the new `n` a moment later.
+    const row = await waitFor(async () => {
+      const [found] = await op({ operation: 'search_by_id', database: 'data', table: 'LateTable', ids: ['first'], get_attributes: ['*'] });
+      return 'n' in found && found;
+    }, 'the row with every attribute over the operations API');
     expect(Object.keys(row).sort()).toEqual(['__createdtime__', '__updatedtime__', 'id', 'n']);
     expect([received[0]!.topic, JSON.parse(text(received[0]!))]).toEqual(['late/first/insert', row]);
   });
