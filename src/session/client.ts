@@ -132,6 +132,7 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
       protocolVersion: info.protocolVersion,
       maxInflight: Math.min(services.config.maxInflight, info.receiveMaximum ?? Infinity),
       maxQueued: services.config.maxQueued,
+      maxQueuedBytes: services.config.maxQueuedBytes,
       maximumPacketSize: info.maximumPacketSize,
       onHeld: (messages, bytes) => {
         counters.add('storedMessages', messages);
@@ -394,7 +395,11 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
     if (this.info.persistent) this.dirty();
     // A replay reads the log for the client's own subscriptions; a group's message is queued here.
     const shared = matching[0]!.shared !== undefined;
-    if (this.mode === 'replaying' && !shared) return; // the replay will read it from the log
+    if (this.mode === 'replaying' && !shared) {
+      // The replay reads QoS 1/2 messages from the log; a QoS 0 one is not kept for a client this far behind.
+      if (message.qos === 0) this.services.counters.add('publishDropped');
+      return;
+    }
     const delivery = this.evaluate(message, position, matching, true);
     if (!delivery) return;
     if (!this.outbox.isFull() || (shared && delivery.qos > 0)) {
@@ -467,8 +472,11 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
       const start = this.replayRead;
       // Everything below the routing frontier was committed before it was routed, so it is in the
       // log snapshot this pass reads; beyond it the log may lack an earlier batch of another thread
-      // that is still on its way. Taken before the read starts: the frontier moves meanwhile.
-      const frontier = this.services.bus.position;
+      // that is still on its way. Taken before the read starts: the frontier moves meanwhile. The
+      // bus moves its position past a batch once the whole batch is routed, so while a batch is
+      // being routed it is still at the batch's start: the messages offered so far count too (the
+      // one that started this replay was lost when it was the last of its batch).
+      const frontier = Math.max(this.services.bus.position, this.lastOffered + 1);
       for await (const { message, position } of this.services.bus.since(inclusive ? start - 1 : start)) {
         if (this.closed) return;
         if (position >= frontier) break;
