@@ -33,6 +33,8 @@ export interface BridgeConfig {
   maxInflight: number;
   /** Messages queued per client before QoS 0 is dropped and QoS 1/2 is re-read from the log. */
   maxQueued: number;
+  /** Payload bytes queued per client, whichever of the two limits comes first. */
+  maxQueuedBytes: number;
   /** Register each topic table at its topic path (`GET /a/b/c/d`) as well as by table name. */
   restTopicPaths: boolean;
   /**
@@ -80,6 +82,7 @@ export const DEFAULTS: Readonly<BridgeConfig> = Object.freeze({
   messageLogTtl: 3 * 86_400,
   maxInflight: 100,
   maxQueued: 1000,
+  maxQueuedBytes: 16 << 20,
   restTopicPaths: true,
   tablesPerDatabase: 5000,
   topicRules: [],
@@ -115,6 +118,7 @@ const KINDS: Record<keyof BridgeConfig, Kind> = {
   messageLogTtl: 'duration',
   maxInflight: 'positiveInt',
   maxQueued: 'positiveInt',
+  maxQueuedBytes: 'bytes',
   restTopicPaths: 'boolean',
   tablesPerDatabase: 'positiveInt',
   topicRules: 'rules',

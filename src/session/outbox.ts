@@ -37,6 +37,8 @@ export interface OutboxOptions {
   protocolVersion: number;
   maxInflight: number;
   maxQueued: number;
+  /** Payload bytes queued (not in flight): large messages fill the queue sooner. */
+  maxQueuedBytes?: number;
   /** MQTT 5 Maximum Packet Size the client announced [MQTT-3.1.2-24]. */
   maximumPacketSize?: number;
   /** Changes in what the outbox holds (queued or awaiting acknowledgement), for $SYS store figures. */
@@ -60,6 +62,8 @@ export class Outbox {
   private spaceWaiters: Array<() => void> = [];
   private heldMessages = 0;
   private heldBytes = 0;
+  /** Payload bytes of the queued messages (not of those in flight). */
+  private queuedBytes = 0;
   private readonly aliases: OutboundAliases | null;
 
   constructor(
@@ -77,12 +81,14 @@ export class Outbox {
     return this.inflight.size;
   }
 
+  /** At either limit: live QoS 0 messages are dropped, QoS 1/2 ones read back from the log later. */
   isFull(): boolean {
-    return this.queued >= this.options.maxQueued;
+    return this.queued >= this.options.maxQueued || this.queuedBytes >= (this.options.maxQueuedBytes ?? Infinity);
   }
 
   push(delivery: Delivery): void {
     this.hold(delivery, 1);
+    this.queuedBytes += delivery.message.payload.length;
     this.queue.push(delivery);
     this.pump();
   }
@@ -150,6 +156,7 @@ export class Outbox {
       const delivery = this.queue[this.head]!;
       if (delivery.qos > 0 && this.inflight.size >= this.options.maxInflight) break;
       this.queue[this.head++] = undefined as unknown as Delivery; // let the message be collected
+      this.queuedBytes -= delivery.message.payload.length;
       if (!this.send(delivery, now)) {
         this.awaitingDrain = true;
         this.transport.onDrain(() => {
@@ -162,7 +169,7 @@ export class Outbox {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    if (this.spaceWaiters.length > 0 && this.queued < this.options.maxQueued / 2) this.releaseWaiters();
+    if (this.spaceWaiters.length > 0 && this.queued < this.options.maxQueued / 2 && this.queuedBytes < (this.options.maxQueuedBytes ?? Infinity) / 2) this.releaseWaiters();
   }
 
   /** Writes one PUBLISH (or, for a released QoS 2 message sent again, its PUBREL); false when the socket asks us to wait. */

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BenchClient } from '../../bench/client.js';
 import { ownInstance } from '../helpers/instance.js';
-import { unique, waitFor } from '../helpers/mqtt.js';
+import { closeAll, connect, publish, sleep, unique, waitFor } from '../helpers/mqtt.js';
 
 const clients: BenchClient[] = [];
 afterEach(() => {
@@ -48,6 +48,56 @@ describe('a subscriber that falls behind a fan-in', () => {
       expect(sequence).toEqual(Array.from({ length: perPublisher }, (_, i) => i));
     }
   }, 120_000);
+});
+
+describe('a subscriber that holds its acknowledgements', () => {
+  const instance = ownInstance({ threads: 1, env: { MQTT_BRIDGE_MAX_QUEUED: '10', MQTT_BRIDGE_MAX_QUEUED_BYTES: '64KiB', MQTT_BRIDGE_SYS_INTERVAL: '1' } });
+  afterEach(closeAll);
+
+  // 16 KiB messages fill the queue at 64 KiB (four of them), small ones at 10 messages.
+  it.each([
+    ['16 KiB messages, at maxQueuedBytes', 16 << 10, 4],
+    ['small messages, at maxQueued', 100, 10],
+  ])('%s: later QoS 0 messages are dropped and counted, every QoS 1 one arrives once, in order', async (_name, size, queuedAtMost) => {
+    const port = instance().info.ports.mqtt;
+    const sys = async (path: string) => Number(((await (await fetch(`http://127.0.0.1:${instance().info.ports.http}/$SYS/broker/${path}`)).json()) as { value: string }).value);
+    const dropped = () => sys('publish/messages/dropped');
+    const topic = `${unique('behind')}/t`;
+    const held: Array<() => void> = [];
+    const received: Array<[number, number]> = [];
+    // Receive Maximum 1 and no PUBACK until released: one message in flight, the rest queued.
+    const subscriber = await connect({
+      port,
+      protocolVersion: 5,
+      properties: { receiveMaximum: 1 },
+      customHandleAcks: (_topic, payload, packet, done) => {
+        received.push([packet.qos, payload.readUInt32LE(0)]);
+        held.push(() => done(0));
+      },
+    });
+    subscriber.on('message', (_topic, payload, packet) => packet.qos === 0 && received.push([0, payload.readUInt32LE(0)]));
+    await subscriber.subscribeAsync(topic, { qos: 1 });
+    const before = await dropped();
+    const publisher = await connect({ port });
+    const numbered = (i: number) => Buffer.alloc(size, 0x2e).fill(Buffer.from(Uint32Array.of(i).buffer), 0, 4);
+    // One at a time: each message is a bus batch of its own (a replay used to lose the last of its batch).
+    for (let i = 0; i < 20; i++) await publish(publisher, topic, numbered(i), { qos: 1 });
+    for (let i = 0; i < 20; i++) await publish(publisher, topic, numbered(100 + i), { qos: 0 });
+    await sleep(500);
+    expect(received).toEqual([[1, 0]]);
+    // The QoS 0 ones found the queue full ($SYS is refreshed every second); the broker holds the
+    // one in flight and the queue, the rest of the QoS 1 ones wait in the message log.
+    expect(await waitFor(async () => (await dropped()) - before === 20 && 20, 'the 20 QoS 0 messages counted as dropped')).toBe(20);
+    expect(await sys('store/messages/count')).toBe(1 + queuedAtMost);
+    const deadline = Date.now() + 10_000;
+    while (received.length < 20 && Date.now() < deadline) {
+      held.splice(0).forEach((release) => release());
+      await sleep(20);
+    }
+    await sleep(500);
+    held.splice(0).forEach((release) => release());
+    expect(received).toEqual(Array.from({ length: 20 }, (_, i) => [1, i]));
+  }, 60_000);
 });
 
 /** Per publisher, how many of its messages are missing and the first of them. */

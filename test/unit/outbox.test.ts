@@ -161,6 +161,27 @@ describe('Outbox', () => {
     expect(outbox.queued).toBe(1);
   });
 
+  it('is full at maxQueuedBytes of queued payload, not counting messages in flight, and has room again at half', async () => {
+    const socket = new FakeSocket(4);
+    const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 1, maxQueued: 100, maxQueuedBytes: 3000 });
+    const kilobyte = (i: number) => delivery(message('t', Buffer.alloc(1000, i), 1));
+    outbox.push(kilobyte(0)); // sent: in flight, not queued
+    outbox.push(kilobyte(1));
+    outbox.push(kilobyte(2));
+    expect([outbox.queued, outbox.isFull()]).toEqual([2, false]);
+    outbox.push(kilobyte(3));
+    expect([outbox.queued, outbox.isFull()]).toEqual([3, true]);
+    let released = false;
+    const waiting = outbox.waitForSpace().then(() => (released = true));
+    outbox.acknowledge((socket.packets[0] as { messageId: number }).messageId); // 2,000 bytes queued: not yet half
+    await Promise.resolve();
+    expect([outbox.isFull(), released]).toEqual([false, false]);
+    outbox.acknowledge((socket.packets[1] as { messageId: number }).messageId); // 1,000 bytes queued
+    await waiting;
+    expect(outbox.queued).toBe(1);
+    expect(socket.packets.map((p) => (p as { payload: Buffer }).payload[0])).toEqual([0, 1, 2]);
+  });
+
   it('keeps a QoS 2 message in flight from PUBREC until PUBCOMP, and sends it again as PUBREL', () => {
     const socket = new FakeSocket(4);
     const outbox = new Outbox(socket, { protocolVersion: 4, maxInflight: 1, maxQueued: 10 });
