@@ -31,7 +31,7 @@ export async function rssMiB(pid: number | undefined): Promise<number> {
 }
 
 /** CPU time of a process so far (all its threads), in ms. */
-async function cpuMs(pid: number): Promise<number> {
+export async function cpuMs(pid: number): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz ticks

@@ -499,6 +499,13 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
         if (this.closed) return;
         this.outbox.push(delivery);
       }
+      // Every position below the frontier has been looked at, also those the log does not hold
+      // (QoS 0 messages): the next pass starts past them, and the loop ends once nothing newer was
+      // offered (it went round and round, reading the log, after a QoS 0 message).
+      if (frontier - 1 > this.replayRead) {
+        this.replayRead = frontier - 1;
+        inclusive = false;
+      }
     } while (!this.closed && this.lastOffered > this.replayRead);
     this.floor = Math.max(this.floor, this.replayRead);
     this.mode = 'live';
