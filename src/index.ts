@@ -86,7 +86,7 @@ listen(listenerOptions(config ?? resolveListeners(readConfigSection(CONFIG_FILE)
     authenticate: (packet, from) => authenticator.authenticate(packet, from),
     async open(info, user, from, connection) {
       if (!config) throw new ConnectRefused(0x88, 'harper-mqtt-bridge is not configured correctly (see the log)');
-      const ready = services.value ?? (await services.within(STARTUP_WAIT_MS));
+      const ready = await services.within(STARTUP_WAIT_MS);
       if (services.hasFailed) throw new ConnectRefused(0x88, 'harper-mqtt-bridge failed to start (see the log)');
       // [MQTT-3.2.2-6]: "server busy" if this thread is still loading its tables after the wait.
       if (!ready) throw new ConnectRefused(0x89, 'harper-mqtt-bridge is starting');

@@ -83,7 +83,12 @@ export class Outbox {
 
   /** At either limit: live QoS 0 messages are dropped, QoS 1/2 ones read back from the log later. */
   isFull(): boolean {
-    return this.queued >= this.options.maxQueued || this.queuedBytes >= (this.options.maxQueuedBytes ?? Infinity);
+    return !this.queuedBelow(1);
+  }
+
+  /** Both the queued messages and their payload bytes are under `share` of their limits. */
+  private queuedBelow(share: number): boolean {
+    return this.queued < this.options.maxQueued * share && this.queuedBytes < (this.options.maxQueuedBytes ?? Infinity) * share;
   }
 
   push(delivery: Delivery): void {
@@ -169,7 +174,7 @@ export class Outbox {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    if (this.spaceWaiters.length > 0 && this.queued < this.options.maxQueued / 2 && this.queuedBytes < (this.options.maxQueuedBytes ?? Infinity) / 2) this.releaseWaiters();
+    if (this.spaceWaiters.length > 0 && this.queuedBelow(0.5)) this.releaseWaiters();
   }
 
   /** Writes one PUBLISH (or, for a released QoS 2 message sent again, its PUBREL); false when the socket asks us to wait. */

@@ -288,8 +288,7 @@ export class Connection {
       mqtt.authorizeClient?.(packet, user);
       if (this.socket.closed) return;
       this.info = info;
-      const opened = this.services.open(info, user, this.socket, this);
-      this.session = opened instanceof Promise ? await opened : opened;
+      this.session = await this.services.open(info, user, this.socket, this);
     } catch (error) {
       const refusal = error instanceof ConnectRefused ? error : new ConnectRefused(normalizeRefusal(error), (error as Error)?.message ?? String(error));
       mqtt.events.emit('auth-failed', packet, this.socket.raw, error);
