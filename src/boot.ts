@@ -102,7 +102,9 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
     },
     (notice) => {
       router.control(notice);
-      if (notice.kind === 'takeover') delayedWills.connected(notice.clientId, notice.cleanStart);
+      if (notice.kind !== 'takeover') return;
+      delayedWills.connected(notice.clientId, notice.cleanStart);
+      if (notice.cleanStart) sessions.endedByCleanStart(notice.clientId, notice.connectionId).catch((error) => log.warn('could not discard the session of', notice.clientId, error));
     },
   );
   await publishOrphanWills(wills, publisher);

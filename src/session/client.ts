@@ -571,6 +571,7 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
         .map((d) => (d.messageId === undefined ? { position: d.position, qos: d.qos } : { position: d.position, qos: d.qos, messageId: d.messageId })),
       expiresAt: this.closed && expiry !== null ? Date.now() + expiry * 1000 : null,
       online: this.closed ? null : this.connectionId,
+      connection: this.connectionId,
       boot: bootId,
       protocolVersion: this.info.protocolVersion,
       updatedAt: new Date(),

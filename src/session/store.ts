@@ -31,6 +31,8 @@ export interface SessionRecord {
   expiresAt: number | null;
   /** Connection id of the connection using the session, null while disconnected. */
   online: string | null;
+  /** Connection id of the connection that saved it (a clean start deletes what earlier ones saved). */
+  connection: string;
   /** bootId of the process that saved it: an `online` left by an earlier process is stale. */
   boot: string;
   protocolVersion: number;
@@ -67,6 +69,7 @@ export class SessionStore {
         { name: 'pending' },
         { name: 'expiresAt', type: 'Float' },
         { name: 'online', type: 'String' },
+        { name: 'connection', type: 'String' },
         { name: 'boot', type: 'String' },
         { name: 'protocolVersion', type: 'Int' },
         { name: 'updatedAt', type: 'Date' },
@@ -114,6 +117,25 @@ export class SessionStore {
   discard(clientId: string): Promise<unknown> {
     if (this.storedSync(clientId) === undefined && !this.writes.busy(clientId) && !this.dirty.has(clientId)) return Promise.resolve();
     return this.delete(clientId);
+  }
+
+  /**
+   * Every thread hears of a clean start of `clientId` by connection `by` [MQTT-3.1.2-4]. The new
+   * connection's thread deleted what was stored when it opened, but an earlier connection of the
+   * client on another thread may still have been saving its session then (a client that sends
+   * DISCONNECT and reconnects at once): that save lands later. So each thread deletes, after its
+   * own saves of the client, any record an earlier connection saved.
+   */
+  endedByCleanStart(clientId: string, by: string): Promise<unknown> {
+    const savedByEarlier = () => {
+      const record = this.storedSync(clientId);
+      return record !== undefined && record.connection !== by;
+    };
+    if (!this.writes.busy(clientId) && !this.dirty.has(clientId) && !savedByEarlier()) return Promise.resolve();
+    this.dirty.delete(clientId);
+    return this.writes.run(clientId, async () => {
+      if (savedByEarlier()) await this.table.delete(clientId);
+    });
   }
 
   delete(clientId: string): Promise<unknown> {

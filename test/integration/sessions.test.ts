@@ -58,6 +58,31 @@ describe('session lifetime', () => {
     expect(again.received).toEqual([]);
   });
 
+  it('a clean start right after a DISCONNECT discards the session, whichever threads the two land on', async () => {
+    // The client does not wait for its DISCONNECT to be read: the old connection's thread may still
+    // be saving the session when the clean start opens on the other thread (5 and 4 of 60 sessions
+    // came back before the fix).
+    const ids = Array.from({ length: 60 }, () => unique('cleanrace'));
+    await Promise.all(
+      ids.map(async (id) => {
+        const first = await connect({ clientId: id, clean: false });
+        await subscribe(first, `${id}/#`, { qos: 1 });
+        void first.endAsync();
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+        const clean = await connect({ clientId: id, clean: true });
+        await clean.endAsync();
+      }),
+    );
+    await quietPeriod();
+    const cameBack: string[] = [];
+    for (const id of ids) {
+      const again = await connect({ clientId: id, clean: false });
+      if (sessionPresentOf(again)) cameBack.push(id);
+      await again.endAsync();
+    }
+    expect(cameBack).toEqual([]);
+  });
+
   it('MQTT 5: a session expiry interval keeps the session, 0 does not', async () => {
     const kept = unique('v5session');
     const dropped = unique('v5session');
