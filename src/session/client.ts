@@ -217,7 +217,9 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
     subscription.noLocal = request.nl === true;
     subscription.retainAsPublished = request.rap === true;
     subscription.identifier = subscriptionIdentifier;
-    if (!existing) this.addSubscription(subscription);
+    // A shared subscription's join is in bus order before the SUBACK goes: a message published after
+    // the client has its SUBACK comes later in that order, so every thread counts the member for it.
+    if (!existing) await this.addSubscription(subscription);
     // MQTT 5 Retain Handling: 0 always, 1 only for a new subscription, 2 never [MQTT-3.3.1-9..11];
     // a shared subscription gets none (MQTT 5 section 4.8.2).
     const sendRetained = shared ? false : request.rh === 2 ? false : request.rh === 1 ? !existing : true;
@@ -230,12 +232,13 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
     return qos;
   }
 
-  private addSubscription(subscription: Subscription): void {
+  /** Resolves once a shared subscription's join has its place in bus order (at once for others). */
+  private addSubscription(subscription: Subscription): Promise<void> {
     const { router, bus, counters } = this.services;
     this.subscriptions.set(subscription.filter, subscription);
     router.add(subscription);
-    if (subscription.shared) void bus.publish(router.membership(subscription, true), false);
     counters.add('subscriptions');
+    return subscription.shared ? bus.publish(router.membership(subscription, true), false) : Promise.resolve();
   }
 
   private removeSubscription(subscription: Subscription): void {
@@ -541,7 +544,7 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
         if ('problem' in parsed) continue;
         subscription.shared = parsed;
       }
-      this.addSubscription(subscription);
+      void this.addSubscription(subscription).catch((error) => log.error(`could not restore the subscription ${stored.filter} of`, this.clientId, error));
     }
     const resend = new Map(record.pending.map((p) => [p.position, p]));
     this.outbox.reserve(record.pending.flatMap((p) => (p.messageId === undefined ? [] : [p.messageId])));
