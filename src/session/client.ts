@@ -153,12 +153,13 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
       topicAliasMaximum: info.topicAliasMaximum,
     });
     this.sessionPresent = !info.cleanStart && services.sessions.existsSync(info.clientId);
-    if (info.cleanStart) void services.sessions.discard(info.clientId).catch(() => undefined);
     services.router.attach(this);
     services.clients.add(this);
     counters.add('clientsConnected');
     counters.add('connectsTotal');
     counters.notePeak();
+    // Every thread, this one at once: other connections of the client end; a clean start also
+    // deletes the stored session (SessionStore.endedByCleanStart, called by boot for the notice).
     services.bus.control({ kind: 'takeover', clientId: this.clientId, connectionId: this.connectionId, cleanStart: info.cleanStart });
     if (info.will) {
       void services.wills

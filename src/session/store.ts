@@ -111,31 +111,24 @@ export class SessionStore {
   }
 
   /**
-   * Removes what a clean start ends. Most clients have nothing stored: no write then (a write
-   * transaction per CONNECT was the largest cost of a connection).
-   */
-  discard(clientId: string): Promise<unknown> {
-    if (this.storedSync(clientId) === undefined && !this.writes.busy(clientId) && !this.dirty.has(clientId)) return Promise.resolve();
-    return this.delete(clientId);
-  }
-
-  /**
-   * Every thread hears of a clean start of `clientId` by connection `by` [MQTT-3.1.2-4]. The new
-   * connection's thread deleted what was stored when it opened, but an earlier connection of the
-   * client on another thread may still have been saving its session then (a client that sends
-   * DISCONNECT and reconnects at once): that save lands later. So each thread deletes, after its
-   * own saves of the client, any record an earlier connection saved.
+   * A clean start of `clientId` by connection `by` [MQTT-3.1.2-4], heard by every thread (the new
+   * connection's own first, before it saves anything). Each deletes, after its own saves of the
+   * client, any record an earlier connection saved: an earlier connection on another thread may
+   * still be saving the session when the new one opens (a client that sends DISCONNECT and
+   * reconnects at once). Most clients have nothing stored: no write then (a write transaction per
+   * CONNECT was the largest cost of a connection).
    */
   endedByCleanStart(clientId: string, by: string): Promise<unknown> {
-    const savedByEarlier = () => {
-      const record = this.storedSync(clientId);
-      return record !== undefined && record.connection !== by;
-    };
-    if (!this.writes.busy(clientId) && !this.dirty.has(clientId) && !savedByEarlier()) return Promise.resolve();
+    if (!this.writes.busy(clientId) && !this.dirty.has(clientId) && !this.savedByAnother(clientId, by)) return Promise.resolve();
     this.dirty.delete(clientId);
     return this.writes.run(clientId, async () => {
-      if (savedByEarlier()) await this.table.delete(clientId);
+      if (this.savedByAnother(clientId, by)) await this.table.delete(clientId);
     });
+  }
+
+  private savedByAnother(clientId: string, connection: string): boolean {
+    const record = this.storedSync(clientId);
+    return record !== undefined && record.connection !== connection;
   }
 
   delete(clientId: string): Promise<unknown> {
