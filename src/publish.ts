@@ -4,7 +4,7 @@
 import type { Access } from './authorize.js';
 import type { Bus } from './bus/bus.js';
 import type { CommitWrite } from './bus/log.js';
-import type { History } from './history.js';
+import type { History } from './history/store.js';
 import type { BusMessage, ForwardedProperties, QoS } from './messages.js';
 import type { RetainedPlace, RetainedStore } from './retained.js';
 import type { TableBudget } from './tables/creationBudget.js';

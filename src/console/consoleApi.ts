@@ -10,7 +10,7 @@ import { server } from 'harperdb';
 import type { BridgeReads } from '../bridges/api.js';
 import { log } from '../harper/log.js';
 import { HttpError, requireAdmin, restResource } from '../harper/restResource.js';
-import type { History } from '../history.js';
+import type { History } from '../history/store.js';
 import type { MessageRow } from '../messages.js';
 import type { RetainedStore } from '../retained.js';
 import { claim } from '../tables/ownership.js';

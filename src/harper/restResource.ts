@@ -22,6 +22,8 @@ export interface RestRequest {
   user: HarperUser | undefined;
   /** HarperDB's own request object, to hand on when delegating to a table. */
   raw: unknown;
+  /** The query string parsed by HarperDB's REST query parser (conditions, sort, limit, select). */
+  query(): unknown;
   /** A request header, lower-case name. */
   header(name: string): string | undefined;
   /**
@@ -51,6 +53,19 @@ function restRequest(target: Target, request: unknown): RestRequest {
     search: target?.search ?? '',
     user: (request as { user?: HarperUser } | undefined)?.user,
     raw: request,
+    query() {
+      // A Resource's get receives the query unparsed. Given a target, the parser fills it and
+      // notes a syntax error on it (without one it fails on its own error path).
+      if (!target?.search) return {};
+      const parsed = new (target.constructor as new () => { parseError?: Error; conditions?: unknown })();
+      (Resource as unknown as { parseQuery(search: string, into: object): unknown }).parseQuery(target.search, parsed);
+      if (parsed.parseError) throw new HttpError(400, `the query is not valid: ${parsed.parseError.message}`);
+      // A plain `a=b&c=d` (nothing the parser has to read) is left to URLSearchParams: equals each.
+      if (parsed.conditions === undefined) {
+        return { conditions: [...new URLSearchParams(target.search)].map(([attribute, value]) => ({ attribute, comparator: 'equals', value })) };
+      }
+      return parsed;
+    },
     header(name) {
       const value = (request as { headers?: { get?(name: string): unknown } } | undefined)?.headers?.get?.(name);
       return Array.isArray(value) ? String(value[0]) : value === undefined || value === null ? undefined : String(value);

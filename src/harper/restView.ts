@@ -6,8 +6,6 @@ import type { HarperTable } from './tables.js';
 export interface Target {
   isCollection?: boolean;
   select?: unknown;
-  conditions?: unknown;
-  sort?: unknown;
 }
 
 class MethodNotAllowed extends Error {
@@ -20,8 +18,6 @@ export function readOnlyView<T extends object>(
   table: HarperTable<T>,
   defaultSelect: readonly string[],
   why = 'publish over MQTT instead',
-  /** Adapts a collection query before it runs (the history maps time conditions onto its key). */
-  adapt?: (target: Target) => void,
 ): HarperTable<T> {
   const Base = table as unknown as Constructor;
   const refuse = (): never => {
@@ -30,7 +26,6 @@ export function readOnlyView<T extends object>(
   class ReadOnlyView extends Base {
     override get(target: Target): unknown {
       if (target?.isCollection && !target.select) target.select = [...defaultSelect];
-      if (target?.isCollection) adapt?.(target);
       return super.get(target);
     }
     put(): never {

@@ -6,7 +6,7 @@
 //   GET    /mqtt_sent/?table=T&id=X[&database=D]   was row X's last change published (per source of T)
 import { server } from 'harperdb';
 import { HttpError, requireAdmin, restResource } from '../harper/restResource.js';
-import { historyDatabaseOf } from '../history.js';
+import { historyDatabaseOf } from '../history/store.js';
 import { claim } from '../tables/ownership.js';
 import { SourceError } from './definition.js';
 import type { Positions } from './positions.js';

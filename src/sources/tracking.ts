@@ -3,8 +3,8 @@
 // was its last; the source's position says whether that change is published; the change itself,
 // run through the source, gives the topic; the history table (when on) has when it was published.
 import { openTable } from '../harper/tables.js';
-import { HISTORY_TABLE } from '../history.js';
-import { timeConditionsAsIds } from '../historyId.js';
+import { idAt } from '../history/ids.js';
+import { openHistory } from '../history/store.js';
 import type { AuditedTable } from './auditLog.js';
 import { TableFeed } from './auditLog.js';
 import { buildMessages } from './changes.js';
@@ -34,11 +34,6 @@ export interface SentRecord {
   /** When the broker accepted the message (from the history table, while it keeps it). */
   publishedAt?: string;
   note?: string;
-}
-
-interface HistoryRow {
-  timestamp: Date | number;
-  properties?: { userProperties?: Array<[string, string]> };
 }
 
 /** `ids`: the key as it may be typed (a query string's "7" may be the number 7 or the string "7"). */
@@ -76,10 +71,11 @@ export async function sentRecord(source: SourceDefinition, ids: readonly unknown
 }
 
 async function publishedAt(database: string, topic: string, changeId: string, since: number): Promise<string | undefined> {
-  const history = openTable<HistoryRow>(database, HISTORY_TABLE);
+  const history = openHistory(database);
   if (!history) return undefined;
-  const query = { conditions: timeConditionsAsIds([{ attribute: 'topic', value: topic }, { attribute: 'timestamp', comparator: 'greater_than_equal', value: since }]), limit: 1000 };
-  for await (const row of history.search(query)) {
+  let read = 0;
+  for await (const row of history.rows({ topic: { equals: topic }, from: idAt(since), to: null, descending: false })) {
+    if (++read > 1000) break;
     const pairs = row.properties?.userProperties ?? [];
     if (pairs.some((pair) => pair[0] === 'changeId' && pair[1] === changeId)) return new Date(row.timestamp).toISOString();
   }

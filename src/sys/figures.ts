@@ -1,7 +1,7 @@
 // Gathers the broker's figures (SysFigures) for one moment: the counters of every thread from
 // shared memory, and the counts of sessions, tables, retained messages and history rows. The $SYS
 // updater and the Prometheus endpoint both read them here, so both report the same numbers.
-import type { History } from '../history.js';
+import type { History } from '../history/store.js';
 import type { RetainedStore } from '../retained.js';
 import type { RuleStore } from '../rules/ruleStore.js';
 import type { SessionCensus, SessionStore } from '../session/store.js';

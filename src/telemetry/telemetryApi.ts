@@ -5,7 +5,7 @@
 import { server } from 'harperdb';
 import { requestAccess, type RequestAccessOptions } from '../devices/requestAccess.js';
 import { HttpError, restResource } from '../harper/restResource.js';
-import type { History } from '../history.js';
+import type { History } from '../history/store.js';
 import type { MessageRow } from '../messages.js';
 import type { RetainedStore } from '../retained.js';
 import { claim } from '../tables/ownership.js';

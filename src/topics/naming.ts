@@ -46,6 +46,7 @@ export function literalPart(filter: string): string {
 export const RESERVED_TABLE_NAMES: ReadonlySet<string> = new Set([
   'mqtt_topics',
   'mqtt_history',
+  'mqtt_history_batches',
   'mqtt_sessions',
   'mqtt_bus',
   'mqtt_wills',

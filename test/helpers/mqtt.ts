@@ -127,7 +127,9 @@ export async function threadOf(client: MqttClient): Promise<number> {
   // History rows are written behind the message (within moments when the broker is idle).
   const row = await waitFor(async () => {
     const response = await fetch(`${httpBase()}/mqtt_history/?topic=${encodeURIComponent(topic)}`);
-    return ((await response.json()) as Array<{ id: string }>)[0];
+    const rows = (await response.json()) as unknown;
+    if (!Array.isArray(rows)) throw new Error(`the history answered ${response.status}: ${JSON.stringify(rows)}`);
+    return (rows as Array<{ id: string }>)[0];
   }, 'the probe in the history');
   return parseInt(row.id.split('-')[1]!, 36);
 }
@@ -151,7 +153,8 @@ export async function accepted(topic: string, count = 1): Promise<void> {
   const deadline = Date.now() + 5000;
   for (;;) {
     const response = await fetch(`${httpBase()}/mqtt_history/?topic=${encodeURIComponent(topic)}&select(id,topic)`);
-    const rows = (await response.json()) as unknown[];
+    const rows = (await response.json()) as unknown;
+    if (!Array.isArray(rows)) throw new Error(`the history answered ${response.status}: ${JSON.stringify(rows)}`);
     if (rows.length >= count) return;
     if (Date.now() > deadline) throw new Error(`broker did not accept ${count} messages on ${topic}`);
     await sleep(20);

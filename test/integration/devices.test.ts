@@ -305,10 +305,10 @@ describe('tables the component keeps', () => {
     expect(seen.map((message) => message.payload.toString())).not.toContain('forged');
   });
 
-  it.each(['sys', 'mqtt_topics', 'mqtt_history', 'mqtt_sessions', 'mqtt_wills', 'mqtt_log', 'mqtt_topic_rules', 'mqtt_topic_roots', 'mqtt_credentials', 'mqtt_sources', 'mqtt_source_positions', 'mqtt_console_clients'])(
+  it.each(['sys', 'mqtt_topics', 'mqtt_history_batches', 'mqtt_sessions', 'mqtt_wills', 'mqtt_log', 'mqtt_topic_rules', 'mqtt_topic_roots', 'mqtt_credentials', 'mqtt_sources', 'mqtt_source_positions', 'mqtt_console_clients'])(
     'refuse operations API writes, admins included: %s',
     async (table) => {
-      const database = table === 'mqtt_history' ? 'data_history' : 'data'; // the history has a database of its own
+      const database = table === 'mqtt_history_batches' ? 'data_history' : 'data'; // the history has a database of its own
       for (const body of [
         { operation: 'insert', database, table, records: [{ id: 'forged', value: 'x' }] },
         { operation: 'upsert', database, table, records: [{ id: 'forged', value: 'x' }] },

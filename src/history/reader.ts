@@ -1,0 +1,111 @@
+// Reading the history: batch records expanded into one row per message, in exact id order (ids
+// start with the time the broker accepted the message).
+import type { HarperTable } from '../harper/tables.js';
+import { messageRow, readBusMessage, type BusMessage, type MessageRow } from '../messages.js';
+import { literalPrefix } from '../telemetry/telemetryQuery.js';
+import { firstBatchFor, inIdOrder, messageIds, parseBatchKey, type BatchRecord, type StoredMessage } from './batches.js';
+import { idAt } from './ids.js';
+
+export type HistoryRow = MessageRow & { id: string };
+
+export interface Scan {
+  topic: { equals: string } | { startsWith: string } | null;
+  /** Message ids from (inclusive) and to (exclusive); null: open. */
+  from: string | null;
+  to: string | null;
+  descending: boolean;
+}
+
+/** Above every batch key that starts with a given id ('~' sorts after base-36 digits, '-' and '.'). */
+const AFTER = '~';
+/** Batch keys start with base-36 digits: every one is >= '0'. */
+const EVERY_KEY = '0';
+/** How often rowCount() counts every batch again (expired batches leave between counts). */
+const FULL_COUNT_MS = 60_000;
+
+export function historyRow(id: string, stored: StoredMessage): HistoryRow {
+  return Object.assign(messageRow(readBusMessage(stored as unknown as BusMessage)), { id });
+}
+
+export class HistoryReader {
+  private counted = { rows: 0, lastKey: null as string | null, at: 0 };
+
+  constructor(private readonly table: HarperTable<BatchRecord>) {}
+
+  /** Message rows of `scan`, in id order (newest first when descending). */
+  rows(scan: Scan): AsyncIterable<HistoryRow> {
+    return inIdOrder(this.batches(scan), scan.descending);
+  }
+
+  private async *batches(scan: Scan): AsyncIterable<{ key: string; rows: HistoryRow[] }> {
+    const conditions: object[] = [];
+    if (scan.topic && 'equals' in scan.topic) conditions.push({ attribute: 'topics', comparator: 'equals', value: scan.topic.equals });
+    else if (scan.topic) conditions.push({ attribute: 'topics', comparator: 'starts_with', value: scan.topic.startsWith });
+    conditions.push({ attribute: 'id', comparator: 'greater_than_equal', value: scan.from === null ? EVERY_KEY : firstBatchFor(scan.from) });
+    if (scan.to !== null) conditions.push({ attribute: 'id', comparator: 'less_than', value: scan.to + AFTER });
+    const query = { conditions, sort: { attribute: 'id', descending: scan.descending }, select: ['id', 'messages'] };
+    let previous: string | undefined;
+    for await (const batch of this.table.search(query)) {
+      // A batch holding several topics of a prefix can come once per topic.
+      if (batch.id === previous || !Array.isArray(batch.messages)) continue;
+      previous = batch.id;
+      const ids = messageIds(batch.id, batch.messages);
+      const rows: HistoryRow[] = [];
+      batch.messages.forEach((stored, index) => {
+        if (!wanted(scan, stored.topic, ids[index]!)) return;
+        rows.push(historyRow(ids[index]!, stored));
+      });
+      yield { key: batch.id, rows };
+    }
+  }
+
+  /** One message by id, or undefined. */
+  async find(id: string): Promise<HistoryRow | undefined> {
+    for await (const row of this.rows({ topic: null, from: id, to: id + '\u0000', descending: false })) if (row.id === id) return row;
+    return undefined;
+  }
+
+  /**
+   * Messages of topics that may match `filter` (the caller checks each with topicMatches), newest
+   * first, within [from, to] (epoch ms; null: open).
+   */
+  search(filter: string, from: number | null, to: number | null): AsyncIterable<HistoryRow> {
+    const prefix = literalPrefix(filter);
+    // Without its last '/', so that `a/#` also finds `a` itself.
+    const topic = prefix === filter ? { equals: filter } : prefix !== '' ? { startsWith: prefix.slice(0, -1) } : null;
+    return this.rows({ topic, from: from === null ? null : idAt(from), to: to === null ? null : idAt(Math.floor(to) + 1), descending: true });
+  }
+
+  /** The newest `limit` messages of a topic, newest first. */
+  async latest(topic: string, limit: number): Promise<HistoryRow[]> {
+    const rows: HistoryRow[] = [];
+    if (limit <= 0) return rows;
+    for await (const row of this.rows({ topic: { equals: topic }, from: null, to: null, descending: true })) {
+      rows.push(row);
+      if (rows.length >= limit) break;
+    }
+    return rows;
+  }
+
+  /**
+   * Messages kept: the counts in the batch keys, read without their records. New batches are
+   * counted as they come; every FULL_COUNT_MS everything is counted again, since expired batches
+   * leave without notice (until HarperDB's sweep removes them, they still count).
+   */
+  rowCount(): number {
+    const full = Date.now() - this.counted.at > FULL_COUNT_MS;
+    if (full) this.counted = { rows: 0, lastKey: null, at: Date.now() };
+    const range = this.table.primaryStore.getRange?.({ start: this.counted.lastKey ?? true, lazy: true, snapshot: false }) ?? [];
+    for (const { key, value } of range) {
+      if (typeof key !== 'string' || key === this.counted.lastKey) continue;
+      this.counted.lastKey = key;
+      if (value != null) this.counted.rows += parseBatchKey(key)?.count ?? 0;
+    }
+    return this.counted.rows;
+  }
+}
+
+function wanted(scan: Scan, topic: string, id: string): boolean {
+  if (scan.topic && 'equals' in scan.topic ? topic !== scan.topic.equals : scan.topic && !topic.startsWith(scan.topic.startsWith)) return false;
+  return (scan.from === null || id >= scan.from) && (scan.to === null || id < scan.to);
+}
