@@ -100,6 +100,14 @@ export function firstBatchFor(id: string): string {
 }
 
 /**
+ * The bound below which batch keys (`<first id>.<count>`) have a first id below `to`. An inclusive
+ * bound (`id + '\u0000'`) becomes `id + '/'`: '/' sorts right after '.', below every base-36 digit.
+ */
+export function batchesBefore(to: string): string {
+  return to.endsWith('\u0000') ? to.slice(0, -1) + '/' : to;
+}
+
+/**
  * Rows of batches read in key order, in exact id order. Reading newest first, a batch that starts
  * at t holds nothing at or after t + BATCH_SPAN_MS, and neither does any batch read after it: rows
  * from there on are final. Reading oldest first, no later batch holds an id below this one's first.

@@ -3,7 +3,7 @@
 import type { HarperTable } from '../harper/tables.js';
 import { messageRow, readBusMessage, type BusMessage, type MessageRow } from '../messages.js';
 import { literalPrefix } from '../telemetry/telemetryQuery.js';
-import { firstBatchFor, inIdOrder, messageIds, parseBatchKey, type BatchRecord, type StoredMessage } from './batches.js';
+import { batchesBefore, firstBatchFor, inIdOrder, messageIds, parseBatchKey, type BatchRecord, type StoredMessage } from './batches.js';
 import { idAt } from './ids.js';
 
 export type HistoryRow = MessageRow & { id: string };
@@ -16,8 +16,6 @@ export interface Scan {
   descending: boolean;
 }
 
-/** Above every batch key that starts with a given id ('~' sorts after base-36 digits, '-' and '.'). */
-const AFTER = '~';
 /** Batch keys start with base-36 digits: every one is >= '0'. */
 const EVERY_KEY = '0';
 /** How often rowCount() counts every batch again (expired batches leave between counts). */
@@ -42,7 +40,7 @@ export class HistoryReader {
     if (scan.topic && 'equals' in scan.topic) conditions.push({ attribute: 'topics', comparator: 'equals', value: scan.topic.equals });
     else if (scan.topic) conditions.push({ attribute: 'topics', comparator: 'starts_with', value: scan.topic.startsWith });
     conditions.push({ attribute: 'id', comparator: 'greater_than_equal', value: scan.from === null ? EVERY_KEY : firstBatchFor(scan.from) });
-    if (scan.to !== null) conditions.push({ attribute: 'id', comparator: 'less_than', value: scan.to + AFTER });
+    if (scan.to !== null) conditions.push({ attribute: 'id', comparator: 'less_than', value: batchesBefore(scan.to) });
     const query = { conditions, sort: { attribute: 'id', descending: scan.descending }, select: ['id', 'messages'] };
     let previous: string | undefined;
     for await (const batch of this.table.search(query)) {

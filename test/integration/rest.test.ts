@@ -1,7 +1,8 @@
 // The tables are useful over REST: retained rows by topic path or table name, readable listings,
 // the topic registry and the message history.
 import { afterEach, describe, expect, it } from 'vitest';
-import { accepted, closeAll, connect, publish, sleep, unique } from '../helpers/mqtt.js';
+import { accepted, closeAll, connect, connectOnThread, harper, publish, sleep, unique } from '../helpers/mqtt.js';
+import { operation } from '../helpers/operations.js';
 import { get, request } from '../helpers/rest.js';
 
 afterEach(closeAll);
@@ -79,6 +80,71 @@ describe('REST on topic tables', () => {
 });
 
 describe('REST on the message history', () => {
+  it('lists the messages of both threads in exact id order, whichever batches hold them', async () => {
+    // Each thread stores its messages in batches of its own; the batches of the two threads
+    // overlap in time, and a listing merges them.
+    const topic = `${unique('hist')}/merge`;
+    const [a, b] = [await connectOnThread(0), await connectOnThread(1)];
+    for (let i = 0; i < 30; i++) {
+      await Promise.all([publish(a, topic, `a${i}`, { qos: 1 }), publish(b, topic, `b${i}`, { qos: 1 })]);
+      if (i % 7 === 0) await sleep(40);
+    }
+    await accepted(topic, 60);
+    const rows = (await get(`/mqtt_history/?topic=${encodeURIComponent(topic)}&sort(-id)&select(id,payload)`)).json() as Array<{ id: string; payload: string }>;
+    expect(rows).toHaveLength(60);
+    const ids = rows.map((row) => row.id);
+    expect(ids).toEqual([...ids].sort().reverse());
+    expect(new Set(ids.map((id) => id.split('-')[1]))).toEqual(new Set(['00', '01']));
+    // Each client's messages, newest first, in the order it published them.
+    expect(rows.filter((row) => row.payload.startsWith('a')).map((row) => row.payload)).toEqual(Array.from({ length: 30 }, (_, i) => `a${29 - i}`));
+    const page = (await get(`/mqtt_history/?topic=${encodeURIComponent(topic)}&sort(id)&limit(10,15)&select(id)`)).json() as string[];
+    expect(page).toEqual([...ids].reverse().slice(10, 15));
+  });
+
+  it('answers one message by id with its exact bytes, and keeps the query language', async () => {
+    const topic = `${unique('hist')}/lang`;
+    const client = await connect({ protocolVersion: 5 });
+    await publish(client, topic, Buffer.from([0, 255, 7]), { qos: 1 });
+    await publish(client, topic, 'a,b', { qos: 0, properties: { contentType: 'text/csv' } });
+    await publish(client, topic, '{"n":3}', { qos: 1, retain: true });
+    await accepted(topic, 3);
+    const q = `/mqtt_history/?topic=${encodeURIComponent(topic)}`;
+    const rows = (await get(`${q}&sort(id)`)).json() as Array<{ id: string; qos: number; payload: unknown; format: string }>;
+    expect(rows.map((row) => [row.qos, row.format, row.payload])).toEqual([[1, 'binary', 'AP8H'], [0, 'text', 'a,b'], [1, 'json', { n: 3 }]]);
+    const one = await get(`/mqtt_history/${rows[0]!.id}`);
+    expect(one.status).toBe(200);
+    expect(one.contentType).toMatch(/^application\/octet-stream/);
+    expect([...one.body]).toEqual([0, 255, 7]);
+    expect((await get(`/mqtt_history/${rows[0]!.id.slice(0, -1)}z`)).status).toBe(404);
+    // select in its three forms, conditions on fields with no index, or-groups, other sorts
+    expect((await get(`${q}&sort(id)&select(format)`)).json()).toEqual(['binary', 'text', 'json']);
+    expect((await get(`${q}&qos=0&select(contentType,)`)).json()).toEqual([{ contentType: 'text/csv' }]);
+    expect((await get(`${q}&retain=true&select([qos,retain])`)).json()).toEqual([[1, true]]);
+    expect((await get(`${q}&[format=text|format=json]&sort(-format)&select(format)`)).json()).toEqual(['text', 'json']);
+    expect((await get(`${q}&qos=ne=1&select(format)`)).json()).toEqual(['text']);
+    // what it cannot answer, it says
+    const bad = await get(`${q}&timestamp=gt=yesterday`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.toString()).toContain('timestamp needs a time');
+    expect((await get(`${q}&sort(`)).status).toBe(400);
+    expect(await request('PUT', `/mqtt_history/${rows[0]!.id}`, { payload: 'forged' })).toBe(405);
+  });
+
+  it('lets a user read the history when the role may read its table, and no one else', async () => {
+    const info = harper();
+    const name = unique('historian').replace(/-/g, '_');
+    await operation(info, { operation: 'add_role', role: `${name}_r`, permission: { super_user: false, data_history: { tables: { mqtt_history_batches: { read: true, insert: false, update: false, delete: false, attribute_permissions: [] } } } } });
+    await operation(info, { operation: 'add_role', role: `${name}_n`, permission: { super_user: false } });
+    await operation(info, { operation: 'add_user', role: `${name}_r`, username: `${name}_reader`, password: 'pw', active: true });
+    await operation(info, { operation: 'add_user', role: `${name}_n`, username: `${name}_none`, password: 'pw', active: true });
+    const as = (user: string) => ({ authorization: 'Basic ' + Buffer.from(`${user}:pw`).toString('base64') });
+    const url = `http://127.0.0.1:${info.ports.http}/mqtt_history/?sort(-id)&limit(1)`;
+    const reader = await fetch(url, { headers: as(`${name}_reader`) });
+    expect(reader.status).toBe(200);
+    expect(Array.isArray(await reader.json())).toBe(true);
+    expect((await fetch(url, { headers: as(`${name}_none`) })).status).toBe(403);
+  });
+
   it('answers "last N messages of a topic", newest first (ids sort by time)', async () => {
     const topic = `${unique('hist')}/meter`;
     const client = await connect();

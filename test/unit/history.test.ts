@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_MAX, BATCH_SPAN_MS, batchesOf, inIdOrder, messageIds, parseBatchKey, type Recorded } from '../../src/history/batches.js';
+import { BATCH_MAX, BATCH_SPAN_MS, batchesBefore, batchKey, batchesOf, firstBatchFor, inIdOrder, messageIds, parseBatchKey, type Recorded } from '../../src/history/batches.js';
 import { historyId, idAt } from '../../src/history/ids.js';
 import { HistoryQueryError, planQuery } from '../../src/history/query.js';
 import type { BusMessage } from '../../src/messages.js';
@@ -61,6 +61,25 @@ describe('batch records', () => {
       }
     }
     expect(batchesOf(items, 1).flatMap((b) => b.messages.map((m) => m.timestamp - T))).toEqual(times);
+  });
+});
+
+describe('batch key bounds', () => {
+  const ids = [historyId(T, 0, 5), historyId(T, 1, 0), historyId(T + 1, 0, 6), historyId(T + 150, 0, 7)];
+  const keys = ids.map((id, i) => batchKey(id, i + 1));
+
+  it.each([
+    ['an id, exclusive', ids[1]!],
+    ['an id, inclusive', ids[1]! + '\u0000'],
+    ['a millisecond', idAt(T + 1)],
+    ['a part of an id, inclusive', ids[2]!.slice(0, 5) + '\u0000'],
+  ])('below %s: exactly the batches whose first id is below it', (_, to) => {
+    expect(keys.filter((key) => key < batchesBefore(to))).toEqual(keys.filter((_, i) => ids[i]! < to));
+  });
+
+  it(`from an id: every batch that may hold it (first message at most ${BATCH_SPAN_MS} ms earlier)`, () => {
+    expect(keys.filter((key) => key >= firstBatchFor(ids[3]!))).toEqual(keys.slice(3));
+    expect(keys.filter((key) => key >= firstBatchFor(historyId(T + BATCH_SPAN_MS, 0, 0)))).toEqual(keys);
   });
 });
 
