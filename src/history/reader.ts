@@ -3,7 +3,8 @@
 import type { HarperTable } from '../harper/tables.js';
 import { messageRow, readBusMessage, type BusMessage, type MessageRow } from '../messages.js';
 import { literalPrefix } from '../telemetry/telemetryQuery.js';
-import { batchesBefore, firstBatchFor, inIdOrder, messageIds, parseBatchKey, type BatchRecord, type StoredMessage } from './batches.js';
+import { batchesBefore, firstBatchFor, inIdOrder, messageIds, type BatchRecord, type StoredMessage } from './batches.js';
+import { BatchCount } from './count.js';
 import { idAt } from './ids.js';
 
 export type HistoryRow = MessageRow & { id: string };
@@ -18,15 +19,15 @@ export interface Scan {
 
 /** Batch keys start with base-36 digits: every one is >= '0'. */
 const EVERY_KEY = '0';
-/** How often rowCount() counts every batch again (expired batches leave between counts). */
-const FULL_COUNT_MS = 60_000;
+/** Keys read per rowCount() at most: a long history is counted over several calls after a start. */
+const COUNT_KEYS_PER_CALL = 200_000;
 
 export function historyRow(id: string, stored: StoredMessage): HistoryRow {
   return Object.assign(messageRow(readBusMessage(stored as unknown as BusMessage)), { id });
 }
 
 export class HistoryReader {
-  private counted = { rows: 0, lastKey: null as string | null, at: 0 };
+  private readonly counted = new BatchCount();
 
   constructor(private readonly table: HarperTable<BatchRecord>) {}
 
@@ -86,20 +87,27 @@ export class HistoryReader {
   }
 
   /**
-   * Messages kept: the counts in the batch keys, read without their records. New batches are
-   * counted as they come; every FULL_COUNT_MS everything is counted again, since expired batches
-   * leave without notice (until HarperDB's sweep removes them, they still count).
+   * Messages kept, from the counts in the batch keys (BatchCount): new batches are counted as they
+   * come, expired ones leave by the minute. Expired batches count until HarperDB's sweep removes
+   * them; after a start, a long history is counted over the first calls.
    */
   rowCount(): number {
-    const full = Date.now() - this.counted.at > FULL_COUNT_MS;
-    if (full) this.counted = { rows: 0, lastKey: null, at: Date.now() };
-    const range = this.table.primaryStore.getRange?.({ start: this.counted.lastKey ?? true, lazy: true, snapshot: false }) ?? [];
-    for (const { key, value } of range) {
-      if (typeof key !== 'string' || key === this.counted.lastKey) continue;
-      this.counted.lastKey = key;
-      if (value != null) this.counted.rows += parseBatchKey(key)?.count ?? 0;
+    const store = this.table.primaryStore;
+    let read = 0;
+    for (const { key, value } of store.getRange?.({ start: this.counted.newest ?? true, lazy: true, snapshot: false }) ?? []) {
+      if (key === this.counted.newest || typeof key !== 'string') continue;
+      if (++read > COUNT_KEYS_PER_CALL) break;
+      if (value != null) this.counted.add(key);
     }
-    return this.counted.rows;
+    this.counted.keptFrom(this.oldestKey());
+    return this.counted.total;
+  }
+
+  private oldestKey(): string | null {
+    for (const { key, value } of this.table.primaryStore.getRange?.({ start: true, lazy: true, snapshot: false }) ?? []) {
+      if (value != null && typeof key === 'string') return key;
+    }
+    return null;
   }
 }
 

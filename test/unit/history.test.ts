@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BATCH_MAX, BATCH_SPAN_MS, batchesBefore, batchKey, batchesOf, firstBatchFor, inIdOrder, messageIds, parseBatchKey, type Recorded } from '../../src/history/batches.js';
+import { BatchCount } from '../../src/history/count.js';
 import { historyId, idAt } from '../../src/history/ids.js';
 import { HistoryQueryError, planQuery } from '../../src/history/query.js';
 import type { BusMessage } from '../../src/messages.js';
@@ -80,6 +81,22 @@ describe('batch key bounds', () => {
   it(`from an id: every batch that may hold it (first message at most ${BATCH_SPAN_MS} ms earlier)`, () => {
     expect(keys.filter((key) => key >= firstBatchFor(ids[3]!))).toEqual(keys.slice(3));
     expect(keys.filter((key) => key >= firstBatchFor(historyId(T + BATCH_SPAN_MS, 0, 0)))).toEqual(keys);
+  });
+});
+
+describe('BatchCount', () => {
+  it('sums the counts in the keys, and forgets whole minutes before the oldest batch kept', () => {
+    const count = new BatchCount();
+    const keys = [batchKey(historyId(T, 0, 0), 3), batchKey(historyId(T + 1000, 1, 0), 2), batchKey(historyId(T + 61_000, 0, 3), 5), batchKey(historyId(T + 122_000, 0, 8), 1)];
+    for (const key of keys) count.add(key);
+    expect(count.total).toBe(11);
+    expect(count.newest).toBe(keys[3]);
+    count.keptFrom(keys[0]!);
+    expect(count.total).toBe(11);
+    count.keptFrom(keys[2]!); // the first minute expired
+    expect(count.total).toBe(6);
+    count.keptFrom(null); // all expired
+    expect(count.total).toBe(0);
   });
 });
 
