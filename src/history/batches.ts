@@ -3,22 +3,14 @@
 // machine (docs/performance.md), more than routing the message; one per batch costs a few µs per
 // message. Readers see one row per message (reader.ts), with the ids the messages always had.
 import { historyId, idAt, idTime } from './ids.js';
-import type { BusMessage, ForwardedProperties, QoS } from '../messages.js';
+import type { BusMessage } from '../messages.js';
 
 /** Every message of a batch is accepted within this many ms of its first (what readers rely on). */
 export const BATCH_SPAN_MS = 100;
 export const BATCH_MAX = 250;
 
-/** A message as a batch record stores it: the bus message without its readable views. */
-export interface StoredMessage {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  clientId: string;
-  timestamp: number;
-  properties?: ForwardedProperties;
-}
+/** A message as a batch record stores it: the bus message (never a membership notice). */
+export type StoredMessage = Omit<BusMessage, 'membership'>;
 
 export interface BatchRecord {
   /** `<id of its first message>.<message count in base 36>`: counting rows needs the keys only. */

@@ -1,7 +1,7 @@
 // Reading the history: batch records expanded into one row per message, in exact id order (ids
 // start with the time the broker accepted the message).
 import type { HarperTable } from '../harper/tables.js';
-import { messageRow, readBusMessage, type BusMessage, type MessageRow } from '../messages.js';
+import { messageRow, readBusMessage, type MessageRow } from '../messages.js';
 import { literalPrefix } from '../telemetry/telemetryQuery.js';
 import { batchesBefore, firstBatchFor, inIdOrder, messageIds, type BatchRecord, type StoredMessage } from './batches.js';
 import { BatchCount } from './count.js';
@@ -23,7 +23,7 @@ const EVERY_KEY = '0';
 const COUNT_KEYS_PER_CALL = 200_000;
 
 export function historyRow(id: string, stored: StoredMessage): HistoryRow {
-  return Object.assign(messageRow(readBusMessage(stored as unknown as BusMessage)), { id });
+  return Object.assign(messageRow(readBusMessage(stored)), { id });
 }
 
 export class HistoryReader {
