@@ -458,7 +458,10 @@ describe('crash safety', () => {
     const sub = await remoteSubscriber(`${name}/#`, `${name}-sub`, qos);
     const started = Date.now();
     await publishLocal((i) => `${name}/${i % 4}`, 10_000);
-    await waitFor(() => sub.got.length >= pauseAt, `the first ${pauseAt}`, 60_000);
+    await waitFor(() => sub.got.length >= pauseAt, `the first ${pauseAt}`, 60_000).catch(async (error) => {
+      console.log(`before the outage: ${sub.got.length} received;`, JSON.stringify(await status(name)));
+      throw error;
+    });
     await mosquitto.pause();
     await waitFor(async () => (await status(name)).connected === false, 'bridge disconnected', 10_000);
     await publishLocal((i) => `${name}/${i % 4}`, 10_000, 1, 10_000);
