@@ -9,7 +9,7 @@ import type { BridgeConfig } from './config.js';
 import { log } from './harper/log.js';
 import { sharedBuffer } from './harper/sharedMemory.js';
 import { bootId, nodeThreadId, workerIndex } from './harper/thread.js';
-import { History, HISTORY_BATCHES_TABLE, historyDatabaseOf } from './history/store.js';
+import { History } from './history/store.js';
 import { Publisher } from './publish.js';
 import { RetainedStore } from './retained.js';
 import { Router } from './router.js';
@@ -80,7 +80,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   registerRulesApi(rules, retained);
   // Rules of config.yaml may be new since the last start: one thread moves the rows they now own.
   if (workerIndex === 0) void moveIntoConfigRules(config, retained);
-  const history = config.historyTtl > 0 ? await History.open(database, config.historyTtl, { access: requestAccess, database: historyDatabaseOf(database), table: HISTORY_BATCHES_TABLE }) : null;
+  const history = config.historyTtl > 0 ? await History.open(database, config.historyTtl, requestAccess) : null;
   const publisher = new Publisher(retained, bus, history);
   registerIngestApi({ config, publisher, retained, counters, access: requestAccess });
   registerTelemetryApi(history, retained, requestAccess);

@@ -22,7 +22,7 @@ const EVERY_KEY = '0';
 /** Keys read per rowCount() at most: a long history is counted over several calls after a start. */
 const COUNT_KEYS_PER_CALL = 200_000;
 
-export function historyRow(id: string, stored: StoredMessage): HistoryRow {
+function historyRow(id: string, stored: StoredMessage): HistoryRow {
   return Object.assign(messageRow(readBusMessage(stored)), { id });
 }
 
@@ -112,6 +112,7 @@ export class HistoryReader {
 }
 
 function wanted(scan: Scan, topic: string, id: string): boolean {
-  if (scan.topic && 'equals' in scan.topic ? topic !== scan.topic.equals : scan.topic && !topic.startsWith(scan.topic.startsWith)) return false;
-  return (scan.from === null || id >= scan.from) && (scan.to === null || id < scan.to);
+  const { topic: wantedTopic } = scan;
+  const topicMatches = wantedTopic === null || ('equals' in wantedTopic ? topic === wantedTopic.equals : topic.startsWith(wantedTopic.startsWith));
+  return topicMatches && (scan.from === null || id >= scan.from) && (scan.to === null || id < scan.to);
 }

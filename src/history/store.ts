@@ -10,7 +10,8 @@ import { workerIndex } from '../harper/thread.js';
 import type { BusMessage } from '../messages.js';
 import { batchesOf, type BatchRecord, type Recorded } from './batches.js';
 import { HistoryReader } from './reader.js';
-import { historyView, type HistoryViewOptions } from './view.js';
+import type { RequestAccessOptions } from '../devices/requestAccess.js';
+import { historyView } from './view.js';
 
 /** The REST path of the history (one row per message). */
 export const HISTORY_TABLE = 'mqtt_history';
@@ -69,7 +70,7 @@ export class History extends HistoryReader {
   }
 
   /** Opens the history of the component's `database` (kept in historyDatabaseOf(database)). */
-  static async open(database: string, ttlSeconds: number, view: HistoryViewOptions): Promise<History> {
+  static async open(database: string, ttlSeconds: number, access: RequestAccessOptions): Promise<History> {
     const table = await ensureTable<BatchRecord>({
       database: historyDatabaseOf(database),
       table: HISTORY_BATCHES_TABLE,
@@ -85,7 +86,7 @@ export class History extends HistoryReader {
     // The table keeps the expiration it was created with; apply the configured one on each start.
     table.setTTLExpiration(ttlSeconds);
     const history = new History(table);
-    server.resources.set(HISTORY_TABLE, historyView(history, view), { rest: true, mqtt: false });
+    server.resources.set(HISTORY_TABLE, historyView(history, table, access), { rest: true, mqtt: false });
     return history;
   }
 

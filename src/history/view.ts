@@ -10,21 +10,15 @@ import { claim } from '../tables/ownership.js';
 import { MAX_SORTED_ROWS, planQuery, HistoryQueryError, type HistoryPlan, type HistoryTarget } from './query.js';
 import type { HistoryReader } from './reader.js';
 
-export interface HistoryViewOptions {
-  access: RequestAccessOptions;
-  /** Database and table whose read permission lets a user read the history. */
-  database: string;
-  table: string;
-}
-
-export function historyView(history: HistoryReader, options: HistoryViewOptions): ReturnType<typeof restResource> {
+/** `stored`: the batch table, whose read permission lets a user read the history. */
+export function historyView(history: HistoryReader, stored: { databaseName: string; tableName: string }, accessOptions: RequestAccessOptions): ReturnType<typeof restResource> {
   const refuse = (): never => {
     throw new HttpError(405, 'mqtt_history is read-only over REST; publish over MQTT instead');
   };
   const resource = restResource('mqtt_history', {
     get: async (request) => {
-      const access = requestAccess(request.user, options.access);
-      if (access.device || !tableAllows(request.user, options.database, options.table, 'read')) throw new HttpError(403, 'not allowed to read the message history');
+      const access = requestAccess(request.user, accessOptions);
+      if (access.device || !tableAllows(request.user, stored.databaseName, stored.tableName, 'read')) throw new HttpError(403, 'not allowed to read the message history');
       const id = decodeURIComponent(request.path.replace(/^\//, ''));
       if (id !== '') {
         const row = await history.find(id);
