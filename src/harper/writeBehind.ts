@@ -1,5 +1,5 @@
-// Writes nobody waits for (history rows): queued, and written in the background. While the thread
-// is busy (its event loop over BUSY_UTILIZATION, averaged over about 200 ms) they wait, up to
+// Writes nobody waits for (history rows): queued, and written in the background, a commit's worth
+// at a time (see `gatherMs`). While the thread is busy (its event loop over BUSY_UTILIZATION, averaged over about 200 ms) they wait, up to
 // `soft` queued items, so that a burst of messages is routed first and recorded right after; past
 // `soft` they are written anyway, and past `hard` the queue reports itself full (publishers are
 // then slowed down, see Overload).
@@ -21,6 +21,11 @@ export interface WriteBehindLimits {
   hard: number;
   /** Items per transaction. */
   perCommit: number;
+  /**
+   * Queued items wait until `perCommit` of them are queued or the first has waited this long: a
+   * commit rewrites every index page it touches, so many small commits multiply the bytes written.
+   */
+  gatherMs: number;
   intervalMs: number;
 }
 
@@ -30,6 +35,8 @@ export class WriteBehind<T> {
   private writing = false;
   private utilization: EventLoopUtilization = performance.eventLoopUtilization();
   private averageUtilization = 0;
+  /** When the oldest queued item was queued (performance.now()). */
+  private waitingSince = 0;
 
   constructor(
     private readonly write: (items: T[], context: object) => void,
@@ -40,6 +47,7 @@ export class WriteBehind<T> {
   }
 
   add(item: T): void {
+    if (this.backlog === 0) this.waitingSince = performance.now();
     this.queue.push(item);
   }
 
@@ -60,7 +68,7 @@ export class WriteBehind<T> {
     this.averageUtilization = smoothed(this.averageUtilization, performance.eventLoopUtilization(now, this.utilization).utilization);
     this.utilization = now;
     const busy = this.averageUtilization > BUSY_UTILIZATION;
-    if (this.writing || this.backlog === 0 || (busy && this.backlog < this.limits.soft)) return;
+    if (this.writing || !gathered(this.backlog, performance.now() - this.waitingSince, this.limits) || (busy && this.backlog < this.limits.soft)) return;
     this.writing = true;
     const items = this.queue.slice(this.head, this.head + this.limits.perCommit);
     this.head += items.length;
@@ -82,6 +90,11 @@ export class WriteBehind<T> {
       this.writing = false;
     }
   }
+}
+
+/** Whether enough is queued, or the oldest has waited long enough, for a commit. */
+export function gathered(backlog: number, waitedMs: number, limits: Pick<WriteBehindLimits, 'perCommit' | 'gatherMs'>): boolean {
+  return backlog > 0 && (backlog >= limits.perCommit || waitedMs >= limits.gatherMs);
 }
 
 /** Exponential moving average of the event loop's utilization, one tick at a time. */

@@ -1,7 +1,7 @@
 // The write-behind's notion of "busy": the event loop's utilization averaged over ticks, so that
 // one idle tick in a burst (the loop waiting on a commit) does not start a history commit.
 import { describe, expect, it } from 'vitest';
-import { smoothed } from '../../src/harper/writeBehind.js';
+import { gathered, smoothed } from '../../src/harper/writeBehind.js';
 
 const run = (ticks: number[], from = 0) => ticks.reduce((average, tick) => smoothed(average, tick), from);
 
@@ -21,5 +21,23 @@ describe('smoothed event loop utilization', () => {
 
   it('never becomes busy under a light load', () => {
     expect(run(Array(500).fill(0.3))).toBeLessThan(0.31);
+  });
+});
+
+describe('gathering a commit', () => {
+  const limits = { perCommit: 10_000, gatherMs: 1000 };
+
+  it('waits while less than a commit is queued and the oldest is younger than gatherMs', () => {
+    expect(gathered(9_999, 999, limits)).toBe(false);
+    expect(gathered(1, 0, limits)).toBe(false);
+  });
+
+  it('commits a full commit at once, and what is queued once the oldest has waited gatherMs', () => {
+    expect(gathered(10_000, 0, limits)).toBe(true);
+    expect(gathered(1, 1000, limits)).toBe(true);
+  });
+
+  it('never commits an empty queue', () => {
+    expect(gathered(0, 60_000, limits)).toBe(false);
   });
 });
