@@ -22,10 +22,13 @@ export interface WriteBehindLimits {
   /** Items per transaction. */
   perCommit: number;
   /**
-   * Queued items wait until `perCommit` of them are queued or the first has waited this long: a
-   * commit rewrites every index page it touches, so many small commits multiply the bytes written.
+   * While items keep coming, they wait until `perCommit` of them are queued or the first has
+   * waited this long: a commit rewrites every index page it touches, so many small commits
+   * multiply the bytes written.
    */
   gatherMs: number;
+  /** No item added for this long: the flow has paused, what is queued is written (without waiting for gatherMs). */
+  quietMs: number;
   intervalMs: number;
 }
 
@@ -35,8 +38,9 @@ export class WriteBehind<T> {
   private writing = false;
   private utilization: EventLoopUtilization = performance.eventLoopUtilization();
   private averageUtilization = 0;
-  /** When the oldest queued item was queued (performance.now()). */
+  /** When the oldest queued item was queued, and the newest (performance.now()). */
   private waitingSince = 0;
+  private lastAdded = 0;
 
   constructor(
     private readonly write: (items: T[], context: object) => void,
@@ -47,7 +51,8 @@ export class WriteBehind<T> {
   }
 
   add(item: T): void {
-    if (this.backlog === 0) this.waitingSince = performance.now();
+    this.lastAdded = performance.now();
+    if (this.backlog === 0) this.waitingSince = this.lastAdded;
     this.queue.push(item);
   }
 
@@ -68,7 +73,7 @@ export class WriteBehind<T> {
     this.averageUtilization = smoothed(this.averageUtilization, performance.eventLoopUtilization(now, this.utilization).utilization);
     this.utilization = now;
     const busy = this.averageUtilization > BUSY_UTILIZATION;
-    if (this.writing || !gathered(this.backlog, performance.now() - this.waitingSince, this.limits) || (busy && this.backlog < this.limits.soft)) return;
+    if (this.writing || !gathered(this.backlog, performance.now() - this.waitingSince, performance.now() - this.lastAdded, this.limits) || (busy && this.backlog < this.limits.soft)) return;
     this.writing = true;
     const items = this.queue.slice(this.head, this.head + this.limits.perCommit);
     this.head += items.length;
@@ -92,9 +97,12 @@ export class WriteBehind<T> {
   }
 }
 
-/** Whether enough is queued, or the oldest has waited long enough, for a commit. */
-export function gathered(backlog: number, waitedMs: number, limits: Pick<WriteBehindLimits, 'perCommit' | 'gatherMs'>): boolean {
-  return backlog > 0 && (backlog >= limits.perCommit || waitedMs >= limits.gatherMs);
+/**
+ * Whether what is queued is ready for a commit: a full commit's worth, or the oldest has waited
+ * `gatherMs`, or nothing came for `quietMs` (a single message is in the history at once).
+ */
+export function gathered(backlog: number, waitedMs: number, quietForMs: number, limits: Pick<WriteBehindLimits, 'perCommit' | 'gatherMs' | 'quietMs'>): boolean {
+  return backlog > 0 && (backlog >= limits.perCommit || waitedMs >= limits.gatherMs || quietForMs >= limits.quietMs);
 }
 
 /** Exponential moving average of the event loop's utilization, one tick at a time. */

@@ -29,11 +29,12 @@ export const historyDatabaseOf = (database: string): string => `${database}_hist
  * Messages are recorded behind the publish path: during a burst they wait (up to 50,000 per
  * thread) and are written as soon as the thread has time; past 200,000 publishers are slowed.
  * Acknowledged QoS 1/2 messages do not depend on it: they are durable in the message log.
- * A commit takes up to 10,000 messages, and waits up to a second to gather them: each commit
- * rewrites the index page of every topic it touches, and with 1,000 busy topics commits of
- * 20 ms wrote about 15 KB per message, commits of up to 10,000 about 1.5-2.6 KB (docs/performance.md).
+ * While messages keep coming, a commit takes up to 10,000 of them and waits up to a second to
+ * gather them: each commit rewrites the index page of every topic it touches, and with 1,000 busy
+ * topics commits of 20 ms wrote about 15 KB per message, commits of up to 10,000 about 1.5-2.6 KB
+ * (docs/performance.md). After 50 ms without a message, what is queued is written at once.
  */
-const HISTORY_QUEUE = { soft: 50_000, hard: 200_000, perCommit: 10_000, gatherMs: 1000, intervalMs: 20 };
+const HISTORY_QUEUE = { soft: 50_000, hard: 200_000, perCommit: 10_000, gatherMs: 1000, quietMs: 50, intervalMs: 20 };
 const ERROR_LOG_INTERVAL_MS = 60_000;
 
 /** The history kept in `historyDatabase` (see historyDatabaseOf), for reading, when it exists. */

@@ -25,19 +25,24 @@ describe('smoothed event loop utilization', () => {
 });
 
 describe('gathering a commit', () => {
-  const limits = { perCommit: 10_000, gatherMs: 1000 };
+  const limits = { perCommit: 10_000, gatherMs: 1000, quietMs: 50 };
 
-  it('waits while less than a commit is queued and the oldest is younger than gatherMs', () => {
-    expect(gathered(9_999, 999, limits)).toBe(false);
-    expect(gathered(1, 0, limits)).toBe(false);
+  it('waits while messages keep coming, less than a commit is queued and the oldest is younger than gatherMs', () => {
+    expect(gathered(9_999, 999, 0, limits)).toBe(false);
+    expect(gathered(1, 0, 49, limits)).toBe(false);
   });
 
   it('commits a full commit at once, and what is queued once the oldest has waited gatherMs', () => {
-    expect(gathered(10_000, 0, limits)).toBe(true);
-    expect(gathered(1, 1000, limits)).toBe(true);
+    expect(gathered(10_000, 0, 0, limits)).toBe(true);
+    expect(gathered(1, 1000, 0, limits)).toBe(true);
+  });
+
+  it('commits what is queued once nothing has come for quietMs', () => {
+    expect(gathered(1, 50, 50, limits)).toBe(true);
+    expect(gathered(500, 300, 50, limits)).toBe(true);
   });
 
   it('never commits an empty queue', () => {
-    expect(gathered(0, 60_000, limits)).toBe(false);
+    expect(gathered(0, 60_000, 60_000, limits)).toBe(false);
   });
 });
