@@ -1,8 +1,8 @@
 // Writes nobody waits for (history rows): queued, and written in the background, a commit's worth
-// at a time (see `gatherMs`). While the thread is busy (its event loop over BUSY_UTILIZATION, averaged over about 200 ms) they wait, up to
-// `soft` queued items, so that a burst of messages is routed first and recorded right after; past
-// `soft` they are written anyway, and past `hard` the queue reports itself full (publishers are
-// then slowed down, see Overload).
+// at a time (see `gatherMs`). While the thread is busy (its event loop over BUSY_UTILIZATION,
+// averaged over about 200 ms) they wait, up to `soft` queued items, so that a burst of messages is
+// routed first and recorded right after; past `soft` they are written anyway, and past `hard` the
+// queue reports itself full (publishers are then slowed down, see Overload).
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { inTransaction } from './batch.js';
 
@@ -73,7 +73,8 @@ export class WriteBehind<T> {
     this.averageUtilization = smoothed(this.averageUtilization, performance.eventLoopUtilization(now, this.utilization).utilization);
     this.utilization = now;
     const busy = this.averageUtilization > BUSY_UTILIZATION;
-    if (this.writing || !gathered(this.backlog, performance.now() - this.waitingSince, performance.now() - this.lastAdded, this.limits) || (busy && this.backlog < this.limits.soft)) return;
+    const at = performance.now();
+    if (this.writing || !gathered(this.backlog, at - this.waitingSince, at - this.lastAdded, this.limits) || (busy && this.backlog < this.limits.soft)) return;
     this.writing = true;
     const items = this.queue.slice(this.head, this.head + this.limits.perCommit);
     this.head += items.length;

@@ -1,5 +1,6 @@
 // The write-behind's notion of "busy": the event loop's utilization averaged over ticks, so that
-// one idle tick in a burst (the loop waiting on a commit) does not start a history commit.
+// one idle tick in a burst (the loop waiting on a commit) does not start a history commit; and
+// when a commit is due: a commit's worth, the oldest waited long enough, or the flow paused.
 import { describe, expect, it } from 'vitest';
 import { gathered, smoothed } from '../../src/harper/writeBehind.js';
 
