@@ -121,13 +121,16 @@ describe('web console', () => {
     await page.waitForFunction(() => document.querySelector('#detail-last .kind')?.textContent === 'binary', { timeout: 2000 });
     expect(await text('#detail-last pre')).toBe('00000000  de ad 00 ff                                       |....|');
 
-    // The history holds both messages, newest first.
+    // The history panel follows the selected topic (it is written behind delivery): without a
+    // reload, it shows both messages, newest first, about a second later; "reload" reads the same.
+    const historyShown = async () => {
+      await page.waitForFunction(() => document.querySelectorAll('#history .message').length === 2, { timeout: 5000 });
+      return page.$$eval('#history .message pre', (blocks) => blocks.map((block) => block.textContent));
+    };
+    const both = ['00000000  de ad 00 ff                                       |....|', '{\n  "c": 21.5,\n  "ok": true\n}'];
+    expect(await historyShown()).toEqual(both);
     await page.click('#history-reload');
-    await page.waitForFunction(() => document.querySelectorAll('#history .message').length === 2, { timeout: 5000 });
-    expect(await page.$$eval('#history .message pre', (blocks) => blocks.map((block) => block.textContent))).toEqual([
-      '00000000  de ad 00 ff                                       |....|',
-      '{\n  "c": 21.5,\n  "ok": true\n}',
-    ]);
+    expect(await historyShown()).toEqual(both);
     expect(errors).toEqual([]);
   });
 

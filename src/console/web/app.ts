@@ -79,6 +79,7 @@ client.on('message', (topic, payload, packet) => {
   if (topic.startsWith('$SYS/')) return sysValue(topic.slice(5), payload);
   if (paused) return;
   tree.record(topic, { payload: new Uint8Array(payload), retain: packet.retain, qos: packet.qos, at: Date.now() });
+  if (topic === selected) followHistory(topic);
 });
 
 element<HTMLFormElement>('watch-form').addEventListener('submit', (event) => {
@@ -246,6 +247,8 @@ function select(topic: string): void {
     element<HTMLInputElement>('publish-topic').value ||= topic;
     void loadRetained(topic);
     void loadHistory(topic);
+    const last = tree.find(topic)?.last;
+    if (last && Date.now() - last.at < HISTORY_FOLLOW_MS) followHistory(topic);
   }
   drawDetail();
 }
@@ -294,10 +297,27 @@ async function loadRetained(topic: string): Promise<void> {
   }
 }
 
-async function loadHistory(topic: string): Promise<void> {
+/**
+ * The history is written behind delivery, within about a second (docs/rest.md): a message of the
+ * selected topic that arrived in the last HISTORY_FOLLOW_MS reloads its history once that has
+ * passed, at most once per HISTORY_FOLLOW_MS.
+ */
+const HISTORY_FOLLOW_MS = 1200;
+let historyFollow: ReturnType<typeof setTimeout> | null = null;
+
+function followHistory(topic: string): void {
+  if (historyFollow !== null) return;
+  historyFollow = setTimeout(() => {
+    historyFollow = null;
+    if (selected === topic) void loadHistory(topic, true);
+  }, HISTORY_FOLLOW_MS);
+}
+
+/** `quietly`: keep what is shown until the answer comes (no "loading…" flicker when following). */
+async function loadHistory(topic: string, quietly = false): Promise<void> {
   const target = element('history');
   const limit = Math.max(1, Math.min(1000, Number(element<HTMLInputElement>('history-limit').value) || 20));
-  target.replaceChildren(make('div', 'when', 'loading…'));
+  if (!quietly) target.replaceChildren(make('div', 'when', 'loading…'));
   try {
     const rows = (await getJson(`${BASE}/api/history?topic=${encodeURIComponent(topic)}&limit=${limit}`)) as MessageView[];
     if (selected !== topic) return;
