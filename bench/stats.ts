@@ -37,6 +37,13 @@ export async function cpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz ticks
 }
 
+/** Bytes a process has had written to storage so far, all its threads (`write_bytes` of /proc/<pid>/io). */
+export async function writtenBytes(pid: number | undefined): Promise<number> {
+  if (!pid) return NaN;
+  const { readFile } = await import('node:fs/promises');
+  return Number(/write_bytes:\s+(\d+)/.exec(await readFile(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+}
+
 /**
  * Waits until a process is idle (under 10% of a core over 300 ms, at most `limitMs`): work it does
  * behind a round (history rows written after a burst) is not measured in the next broker's round.

@@ -8,7 +8,7 @@ import { generate, type Packet } from 'mqtt-packet';
 import type { HarperInstance } from '../../src/cli/instance.js';
 import type { Mosquitto } from '../../src/cli/mosquitto.js';
 import { BenchClient } from '../client.js';
-import { median, round, rssMiB, settled } from '../stats.js';
+import { median, round, rssMiB, settled, writtenBytes } from '../stats.js';
 import { connects, fanIn, fanOut, latencyAt, retained, type Broker } from './wire.js';
 
 type Scenario = (broker: Broker) => Promise<number>;
@@ -97,20 +97,25 @@ export async function messagePath(withHistory: HarperInstance, withoutHistory: H
     { name: 'off', port: withoutHistory.info.ports.mqtt, prefix: 'bench', pid: () => withoutHistory.pid },
   ];
   // A burst of 20,000 (the history is written right after it; the next round waits for that), and
-  // a sustained 200,000 whose rate counts the time until the history is written.
+  // a sustained 200,000 whose rate counts the time until the history is written. Both also give
+  // the bytes the process wrote to storage per message, history on and off.
   const historyRounds = async (messages: number, untilWritten: boolean) => {
     const runs: Record<string, number[]> = { on: [], off: [] };
+    const written: Record<string, number[]> = { on: [], off: [] };
     for (let round_ = 0; round_ < rounds; round_++) {
       for (const broker of round_ % 2 ? [...history].reverse() : history) {
         const start = performance.now();
+        const bytesBefore = await writtenBytes(broker.pid?.());
         const { perSecond } = await fanIn(broker, 1, messages);
         await settled(broker.pid?.());
         const value = untilWritten ? round(messages / ((performance.now() - start) / 1000), 0) : perSecond;
         runs[broker.name]!.push(value);
+        written[broker.name]!.push(round(((await writtenBytes(broker.pid?.())) - bytesBefore) / messages, 0));
         log(`history ${broker.name} ${messages} messages round ${round_ + 1}: ${value}`);
       }
     }
-    return { values: runs, onToOff: round(median(runs.on!) / median(runs.off!), 2) };
+    const bytesWrittenPerMessage = { on: median(written.on!), off: median(written.off!) };
+    return { values: runs, onToOff: round(median(runs.on!) / median(runs.off!), 2), bytesWrittenPerMessage };
   };
   report.history = await historyRounds(20_000, false);
   report.historySustained = await historyRounds(200_000, true);
