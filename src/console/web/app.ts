@@ -79,7 +79,7 @@ client.on('message', (topic, payload, packet) => {
   if (topic.startsWith('$SYS/')) return sysValue(topic.slice(5), payload);
   if (paused) return;
   tree.record(topic, { payload: new Uint8Array(payload), retain: packet.retain, qos: packet.qos, at: Date.now() });
-  if (topic === selected) followHistory(topic);
+  if (topic === selected) followHistory();
 });
 
 element<HTMLFormElement>('watch-form').addEventListener('submit', (event) => {
@@ -248,7 +248,7 @@ function select(topic: string): void {
     void loadRetained(topic);
     void loadHistory(topic);
     const last = tree.find(topic)?.last;
-    if (last && Date.now() - last.at < HISTORY_FOLLOW_MS) followHistory(topic);
+    if (last && Date.now() - last.at < HISTORY_FOLLOW_MS) followHistory();
   }
   drawDetail();
 }
@@ -303,13 +303,13 @@ async function loadRetained(topic: string): Promise<void> {
  * passed, at most once per HISTORY_FOLLOW_MS.
  */
 const HISTORY_FOLLOW_MS = 1200;
-let historyFollow: ReturnType<typeof setTimeout> | null = null;
+let historyFollow: ReturnType<typeof setTimeout> | undefined;
 
-function followHistory(topic: string): void {
-  if (historyFollow !== null) return;
-  historyFollow = setTimeout(() => {
-    historyFollow = null;
-    if (selected === topic) void loadHistory(topic, true);
+/** Reloads the history of the topic selected then (one reload, however many messages come meanwhile). */
+function followHistory(): void {
+  historyFollow ??= setTimeout(() => {
+    historyFollow = undefined;
+    if (selected !== null) void loadHistory(selected, true);
   }, HISTORY_FOLLOW_MS);
 }
 
