@@ -31,7 +31,7 @@ export const historyDatabaseOf = (database: string): string => `${database}_hist
  * Acknowledged QoS 1/2 messages do not depend on it: they are durable in the message log.
  * While messages keep coming, a commit takes up to 10,000 of them and waits up to a second to
  * gather them: each commit rewrites the index page of every topic it touches, and with 1,000 busy
- * topics commits of 20 ms wrote about 15 KB per message, commits of up to 10,000 about 1.5-2.6 KB
+ * topics commits of 20 ms wrote about 15 KB per message, commits of up to 10,000 1.6-4.6 KB
  * (docs/performance.md). After 50 ms without a message, what is queued is written at once.
  */
 const HISTORY_QUEUE = { soft: 50_000, hard: 200_000, perCommit: 10_000, gatherMs: 1000, quietMs: 50, intervalMs: 20 };
