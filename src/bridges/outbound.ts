@@ -18,8 +18,9 @@ import type { BridgeFigures, ParkedMessage } from './tables.js';
 const READ_AHEAD = 2000;
 
 export interface LogReader {
-  /** Next position to be routed on this thread: every earlier one is committed (or given up). */
+  /** Next position to be routed on this thread. */
   readonly position: number;
+  /** Logged messages after `position`; starts once every message routed so far is committed (or given up). */
   since(position: number): AsyncIterable<LoggedMessage>;
 }
 

@@ -1,9 +1,11 @@
 // The message bus between worker threads. Messages a thread accepts in one event-loop turn form a
 // batch with consecutive global sequence numbers; the batch's QoS 1/2 messages are written to the
-// message log as one record (their only durable write), then the batch is broadcast to the
-// other threads and routed on this one. Every thread routes in sequence order (a reorder buffer
-// holds batches that overtook an earlier one), so all clients see one order, and positions in it
-// are what persistent sessions remember and replay from the log.
+// message log as one record (their only durable write), and the batch is broadcast to the other
+// threads and routed on this one: after the commit, or while it runs when only QoS 1 messages are
+// logged (see mayRouteBeforeCommit). Every thread routes in sequence order (a reorder buffer holds
+// batches that overtook an earlier one), so all clients see one order, and positions in it are
+// what persistent sessions remember and replay from the log. Publishers are acknowledged after the
+// commit either way.
 import { BroadcastChannel } from 'node:worker_threads';
 import { OPTIMISTIC_WRITES } from '../harper/batch.js';
 import { log } from '../harper/log.js';
@@ -13,6 +15,7 @@ import { readBusMessage, type BusMessage } from '../messages.js';
 import { MAX_BATCH, MessageLog, type CommitWrite } from './log.js';
 import { ReorderBuffer, type Batch, type Reservation } from './reorder.js';
 import { Sequence } from './sequence.js';
+import { mayRouteBeforeCommit, Uncommitted } from './uncommitted.js';
 
 /** Notices between threads about sessions (not delivered to MQTT clients). */
 export type Control = { kind: 'takeover'; clientId: string; connectionId: string; cleanStart: boolean };
@@ -22,7 +25,8 @@ export interface LoggedMessage {
   position: number;
 }
 
-type Wire = { batch: Batch<BusMessage> } | { reserve: Reservation } | { control: Control };
+/** `committing`: the batch was sent before its log record committed; `committed` follows from that thread. */
+type Wire = { batch: Batch<BusMessage>; committing?: number } | { committed: number } | { reserve: Reservation } | { control: Control };
 
 /**
  * Routing waits for numbers another thread took as long as that thread lives (its commit may be
@@ -47,6 +51,8 @@ export class Bus {
   private onMessage: (message: BusMessage, position: number) => void = () => undefined;
   private onControl: (notice: Control) => void = () => undefined;
   private pending: Pending[] = [];
+  /** Batches routed here whose log record is still being committed. */
+  private readonly uncommitted = new Uncommitted();
   /** Writes committed with the pending batch's log record (retained rows, source positions). */
   private pendingWrites = 0;
   private flushScheduled = false;
@@ -115,8 +121,12 @@ export class Bus {
     setInterval(() => void this.fillGap(), GAP_CHECK_MS).unref();
   }
 
-  /** Logged (QoS 1/2) messages after `position`, in order. */
+  /**
+   * Logged (QoS 1/2) messages after `position`, in order. The read starts once every batch routed
+   * so far is in the log, so it holds every logged message below the position routed then.
+   */
   async *since(position: number): AsyncIterable<LoggedMessage> {
+    await this.uncommitted.all();
     for await (const { seq, message } of this.log.since(position)) yield { message, position: seq };
   }
 
@@ -127,10 +137,6 @@ export class Bus {
     this.pendingWrites = 0;
     if (batch.length === 0) return;
     const start = this.sequence.allocate(batch.length);
-    // Others now wait for these numbers: tell them who is bringing them.
-    const reservation: Reservation = { start, count: batch.length, owner: this.threadId };
-    this.channel.postMessage({ reserve: reservation } satisfies Wire);
-    this.reorder?.reserve(reservation);
     const items: Array<BusMessage | null> = batch.map((p) => p.message);
     const durable: Array<[number, BusMessage]> = [];
     const alongside: CommitWrite[] = [];
@@ -138,28 +144,57 @@ export class Bus {
       if (p.durable) durable.push([start + i, p.message]);
       alongside.push(...p.commitWith);
     });
+    // Subscribers need not wait for the commit of QoS 1 messages: a publisher that is not
+    // acknowledged sends again. This takes the commit (about half the median latency) off delivery.
+    const early = mayRouteBeforeCommit(batch.map((p) => ({ durable: p.durable, qos: p.message.qos, commitWith: p.commitWith })));
+    if (early) this.route({ start, items }, true);
+    else if (durable.length > 0) {
+      // Others now wait for these numbers until the commit: tell them who is bringing them.
+      const reservation: Reservation = { start, count: batch.length, owner: this.threadId };
+      this.channel.postMessage({ reserve: reservation } satisfies Wire);
+      this.reorder?.reserve(reservation);
+    }
     let failure: unknown = null;
     if (durable.length > 0) {
       try {
         await this.log.append(start, durable, alongside);
       } catch (error) {
         failure = error;
-        log.error(`could not write ${durable.length} messages to the message log; their publishers are told`, error);
-        batch.forEach((p, i) => p.durable && (items[i] = null)); // not routed: they were not accepted
+        const fate = early ? 'subscribers online have them; their publishers are told and may send them again' : 'their publishers are told';
+        log.error(`could not write ${durable.length} messages to the message log; ${fate}`, error);
+        if (!early) batch.forEach((p, i) => p.durable && (items[i] = null)); // not routed: they were not accepted
       }
     }
-    const wire: Batch<BusMessage> = { start, items };
-    this.channel.postMessage({ batch: wire } satisfies Wire);
-    this.reorder?.add(wire);
+    if (early) this.settle(start);
+    else this.route({ start, items }, false);
     for (const p of batch) {
       if (failure && p.durable) p.reject(failure);
       else p.resolve();
     }
   }
 
+  /** Sends a batch to the other threads and routes it here; `committing`: its log record is not committed yet. */
+  private route(wire: Batch<BusMessage>, committing: boolean): void {
+    if (committing) {
+      this.uncommitted.routed(wire.start, this.threadId);
+      this.channel.postMessage({ batch: wire, committing: this.threadId } satisfies Wire);
+    } else {
+      this.channel.postMessage({ batch: wire } satisfies Wire);
+    }
+    this.reorder?.add(wire);
+  }
+
+  /** The log record of a batch routed early is committed (or failed): readers of the log may go on. */
+  private settle(start: number): void {
+    this.channel.postMessage({ committed: start } satisfies Wire);
+    this.uncommitted.settled(start);
+  }
+
   private receive(data: Wire): void {
     if ('control' in data) return this.onControl(data.control);
     if ('reserve' in data) return this.reorder?.reserve(data.reserve);
+    if ('committed' in data) return this.uncommitted.settled(data.committed);
+    if (data.committing !== undefined) this.uncommitted.routed(data.batch.start, data.committing);
     // Structured cloning turned Buffers into Uint8Arrays: rebuild plain messages.
     const items = data.batch.items.map((item) => (item ? readBusMessage(item) : null));
     this.reorder?.add({ start: data.batch.start, items });
@@ -167,6 +202,9 @@ export class Bus {
 
   /** Numbers whose thread died before broadcasting them (or never said it took them): routed from the log. */
   private async fillGap(): Promise<void> {
+    for (const { start, owner } of this.uncommitted.abandon(this.isLive, ANNOUNCED_WAIT_MS)) {
+      log.warn(`batch ${start}: thread ${owner} ${this.isLive(owner) ? 'never reported its commit' : 'died before reporting its commit'}; the log may lack it`);
+    }
     const stall = this.reorder?.stall();
     if (!stall) return;
     const givenUp = stall.owner === null ? stall.sinceMs > UNANNOUNCED_WAIT_MS : !this.isLive(stall.owner) || stall.sinceMs > ANNOUNCED_WAIT_MS;

@@ -474,12 +474,12 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
     let inclusive = plan.inclusive;
     do {
       const start = this.replayRead;
-      // Everything below the routing frontier was committed before it was routed, so it is in the
-      // log snapshot this pass reads; beyond it the log may lack an earlier batch of another thread
-      // that is still on its way. Taken before the read starts: the frontier moves meanwhile. The
-      // bus moves its position past a batch once the whole batch is routed, so while a batch is
-      // being routed it is still at the batch's start: the messages offered so far count too (the
-      // one that started this replay was lost when it was the last of its batch).
+      // Everything below the routing frontier is in the log snapshot this pass reads (bus.since
+      // reads once all that was routed is committed); beyond it the log may lack an earlier batch
+      // of another thread that is still on its way. Taken before the read starts: the frontier
+      // moves meanwhile. The bus moves its position past a batch once the whole batch is routed,
+      // so while a batch is being routed it is still at the batch's start: the messages offered so
+      // far count too (the one that started this replay was lost when it was the last of its batch).
       const frontier = Math.max(this.services.bus.position, this.lastOffered + 1);
       for await (const { message, position } of this.services.bus.since(inclusive ? start - 1 : start)) {
         if (this.closed) return;
