@@ -9,6 +9,7 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { OPTIMISTIC_WRITES } from '../harper/batch.js';
 import { log } from '../harper/log.js';
+import { nextReadSnapshot } from '../harper/readSnapshot.js';
 import { sharedBuffer } from '../harper/sharedMemory.js';
 import type { HarperTable } from '../harper/tables.js';
 import { readBusMessage, type BusMessage } from '../messages.js';
@@ -123,10 +124,12 @@ export class Bus {
 
   /**
    * Logged (QoS 1/2) messages after `position`, in order. The read starts once every batch routed
-   * so far is in the log, so it holds every logged message below the position routed then.
+   * so far is in the log, and in a snapshot taken after that, so it holds every logged message
+   * below the position routed then.
    */
   async *since(position: number): AsyncIterable<LoggedMessage> {
     await this.uncommitted.all();
+    await nextReadSnapshot();
     for await (const { seq, message } of this.log.since(position)) yield { message, position: seq };
   }
 

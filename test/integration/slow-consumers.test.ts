@@ -16,41 +16,47 @@ afterEach(() => {
 describe('a subscriber that falls behind a fan-in', () => {
   const instance = ownInstance({ threads: 2, env: { MQTT_BRIDGE_MAX_QUEUED: '100' } });
 
-  it('gets every QoS 1 message of four publishers exactly once, each publisher in order', async () => {
-    const port = instance().info.ports.mqtt;
-    const root = unique('fanin');
-    const subscriber = await BenchClient.connect(port, unique('behind'));
-    clients.push(subscriber);
-    const received: Array<[number, number]> = [];
-    subscriber.listen((_topic, payload) => received.push([payload.readUInt8(0), payload.readUInt32LE(1)]));
-    await subscriber.subscribe(`${root}/#`, 1);
-    const publishers = await Promise.all([0, 1, 2, 3].map((n) => BenchClient.connect(port, unique(`pub${n}`))));
-    clients.push(...publishers);
-    const perPublisher = 5000;
-    await Promise.all(
-      publishers.map(async (publisher, n) => {
-        const inFlight: Array<Promise<void>> = [];
-        for (let i = 0; i < perPublisher; i++) {
-          const payload = Buffer.alloc(5);
-          payload.writeUInt8(n, 0);
-          payload.writeUInt32LE(i, 1);
-          inFlight.push(publisher.publish(`${root}/t${i % 100}`, payload, 1));
-          if (inFlight.length >= 64) await inFlight.shift();
-        }
-        await Promise.all(inFlight);
-      }),
-    );
-    await waitFor(() => received.length >= 4 * perPublisher, 'every message', 60_000).catch((error: Error) => {
-      throw new Error(`${error.message}: ${received.length} of ${4 * perPublisher} arrived (${missing(received, perPublisher)})`);
-    });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(received).toHaveLength(4 * perPublisher);
-    for (let n = 0; n < 4; n++) {
-      const sequence = received.filter(([from]) => from === n).map(([, i]) => i);
-      expect(sequence).toEqual(Array.from({ length: perPublisher }, (_, i) => i));
-    }
-  }, 120_000);
+  // Ten rounds: a replay that read the log in a read snapshot older than the commits it waited for
+  // lost messages in one round of ten or so (both runs of this test failed, in rounds 3 and 6).
+  it('gets every QoS 1 message of four publishers exactly once, each publisher in order (10 rounds)', async () => {
+    for (let round = 0; round < 10; round++) await fanInRound(instance().info.ports.mqtt, round);
+  }, 180_000);
 });
+
+async function fanInRound(port: number, round: number): Promise<void> {
+  const root = unique('fanin');
+  const subscriber = await BenchClient.connect(port, unique('behind'));
+  clients.push(subscriber);
+  const received: Array<[number, number]> = [];
+  subscriber.listen((_topic, payload) => received.push([payload.readUInt8(0), payload.readUInt32LE(1)]));
+  await subscriber.subscribe(`${root}/#`, 1);
+  const publishers = await Promise.all([0, 1, 2, 3].map((n) => BenchClient.connect(port, unique(`pub${n}`))));
+  clients.push(...publishers);
+  const perPublisher = 5000;
+  await Promise.all(
+    publishers.map(async (publisher, n) => {
+      const inFlight: Array<Promise<void>> = [];
+      for (let i = 0; i < perPublisher; i++) {
+        const payload = Buffer.alloc(5);
+        payload.writeUInt8(n, 0);
+        payload.writeUInt32LE(i, 1);
+        inFlight.push(publisher.publish(`${root}/t${i % 100}`, payload, 1));
+        if (inFlight.length >= 64) await inFlight.shift();
+      }
+      await Promise.all(inFlight);
+    }),
+  );
+  await waitFor(() => received.length >= 4 * perPublisher, 'every message', 30_000).catch((error: Error) => {
+    throw new Error(`round ${round}: ${error.message}: ${received.length} of ${4 * perPublisher} arrived (${missing(received, perPublisher)})`);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(received).toHaveLength(4 * perPublisher);
+  for (let n = 0; n < 4; n++) {
+    const sequence = received.filter(([from]) => from === n).map(([, i]) => i);
+    expect(sequence).toEqual(Array.from({ length: perPublisher }, (_, i) => i));
+  }
+  for (const client of [subscriber, ...publishers]) client.close();
+}
 
 describe('a subscriber that holds its acknowledgements', () => {
   const instance = ownInstance({ threads: 1, env: { MQTT_BRIDGE_MAX_QUEUED: '10', MQTT_BRIDGE_MAX_QUEUED_BYTES: '64KiB', MQTT_BRIDGE_SYS_INTERVAL: '1' } });
