@@ -193,8 +193,8 @@ export class RetainedStore {
   }
 
   /** Retained messages in all tables. */
-  count(): number {
-    return this.registry.retainedCount() + this.rules.tables.retainedCount();
+  async count(): Promise<number> {
+    return (await this.registry.retainedCount()) + (await this.rules.tables.retainedCount());
   }
 
   private hierarchical(table: TopicTable, row: string): RetainedPlace {

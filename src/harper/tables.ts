@@ -67,13 +67,6 @@ export function entryCount(table: StoreOf): number {
   return table.primaryStore.getStats?.().entryCount ?? 0;
 }
 
-/** Exact row count: a scan of the table's entries, skipping those of deleted rows. */
-export function rowCount(table: StoreOf): number {
-  let rows = 0;
-  for (const { value } of table.primaryStore.getRange?.({ start: true, lazy: true, snapshot: false }) ?? []) if (value != null) rows++;
-  return rows;
-}
-
 type TableMap = Record<string, Record<string, unknown> | undefined>;
 
 export function openTable<T extends object>(database: string, table: string): HarperTable<T> | undefined {

@@ -4,7 +4,8 @@
 import { server } from 'harperdb';
 import { log } from '../harper/log.js';
 import { readOnlyView } from '../harper/restView.js';
-import { ensureTable, rowCount, type Attribute, type HarperTable } from '../harper/tables.js';
+import { rowCount } from '../harper/rowCount.js';
+import { ensureTable, type Attribute, type HarperTable } from '../harper/tables.js';
 import { messageRow, READABLE_FIELDS, type BusMessage, type MessageRow } from '../messages.js';
 import { claim } from '../tables/ownership.js';
 import { columnValue, type TopicRule } from './rule.js';
@@ -51,10 +52,8 @@ export class RuleTables {
   }
 
   /** Retained messages held in rule tables. */
-  retainedCount(): number {
-    let count = 0;
-    for (const { table } of this.tables.values()) count += rowCount(table);
-    return count;
+  retainedCount(): Promise<number> {
+    return rowCount([...this.tables.values()].map(({ table }) => table));
   }
 
   /** Makes sure every rule has its table, with every column its rules declare. */

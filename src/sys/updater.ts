@@ -50,7 +50,7 @@ export class SysUpdater {
       const { counters, sessions } = this.sources;
       const census = await sessions.census(now, this.sources.bootId);
       if (census.expired > 0) counters.add('clientsExpired', census.expired);
-      const figures = gatherFigures(this.sources, census, now);
+      const figures = await gatherFigures(this.sources, census, now);
       const elapsed = this.lastRun ? (now - this.lastRun) / 1000 : 0;
       for (const [name, load] of this.loads) load.update(figures.counters[LOADS[name]!], elapsed);
       this.lastRun = now;

@@ -7,7 +7,8 @@ import { log } from '../harper/log.js';
 import { workerIndex } from '../harper/thread.js';
 import { readOnlyView } from '../harper/restView.js';
 import { sharedBuffer } from '../harper/sharedMemory.js';
-import { ensureTable, rowCount, type Attribute, type HarperTable, type TableEvent } from '../harper/tables.js';
+import { rowCount } from '../harper/rowCount.js';
+import { ensureTable, type Attribute, type HarperTable, type TableEvent } from '../harper/tables.js';
 import { READABLE_FIELDS, type MessageRow } from '../messages.js';
 import { PublishRefused } from '../publish.js';
 import { DEFAULT_HASH_CHARS, resourcePathFor, tableNameFor } from '../topics/naming.js';
@@ -151,10 +152,8 @@ export class TopicRegistry {
   }
 
   /** Retained messages: the rows of all topic tables. */
-  retainedCount(): number {
-    let count = 0;
-    for (const { table } of this.byPrefix.values()) count += rowCount(table);
-    return count;
+  retainedCount(): Promise<number> {
+    return rowCount([...this.byPrefix.values()].map(({ table }) => table));
   }
 
   /** Parents with more sibling tables than `fanOutWarning`, largest first. */
