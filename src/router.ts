@@ -25,8 +25,8 @@ export interface Subscription {
   identifier?: number;
   /** For `$share/{group}/{filter}`: one member of the group gets each message. */
   shared?: { group: string; filter: string };
-  /** While the retained messages of a new subscription are read, its live messages wait here. */
-  held: Array<[BusMessage, number]> | null;
+  /** While the retained messages of a new subscription are read, its live messages wait here (with every subscription they matched). */
+  held: Array<[BusMessage, number, Subscription[]]> | null;
   /**
    * Messages just sent as retained to this subscription; the same message arriving live (it was
    * in flight while the subscription started) is not sent twice.

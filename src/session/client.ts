@@ -304,7 +304,11 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
     } finally {
       const held = subscription.held ?? [];
       subscription.held = null;
-      for (const [message, position] of held) this.offer(message, position, [subscription]);
+      // Offered again to the subscriptions it matched that remain: one still held holds it again.
+      for (const [message, position, matching] of held) {
+        const current = matching.filter((s) => this.subscriptions.get(s.filter) === s);
+        if (current.length > 0) this.offer(message, position, current);
+      }
       // A live copy can still be on its way from another thread for a moment.
       setTimeout(() => {
         if (subscription.sentRetained === sent) subscription.sentRetained = null;
@@ -436,10 +440,13 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
       // Every matching subscription's identifier goes with the message [MQTT-3.3.4-3].
       if (subscription.identifier !== undefined) (identifiers ??= []).push(subscription.identifier);
     }
-    if (qos < 0) {
-      held?.held?.push([message, position]);
+    if (held) {
+      // A new subscription sends its retained messages first. The message waits for it, with every
+      // subscription it matched, so it goes out once with all their identifiers.
+      held.held?.push([message, position, matching]);
       return null;
     }
+    if (qos < 0) return null;
     if (!this.mayRead(message.topic)) return null;
     const delivery: Delivery = { message, position, qos: qos as QoS, retain };
     if (identifiers) delivery.subscriptionIdentifiers = identifiers;
