@@ -149,7 +149,7 @@ export class Bus {
     });
     // Subscribers need not wait for the commit of QoS 1 messages: a publisher that is not
     // acknowledged sends again. This takes the commit (about half the median latency) off delivery.
-    const early = mayRouteBeforeCommit(batch.map((p) => ({ durable: p.durable, qos: p.message.qos, commitWith: p.commitWith })));
+    const early = mayRouteBeforeCommit(batch);
     if (early) this.route({ start, items }, true);
     else if (durable.length > 0) {
       // Others now wait for these numbers until the commit: tell them who is bringing them.

@@ -59,11 +59,11 @@ export class Uncommitted {
  * allows the repeat). QoS 2 promises exactly once, and a write committed alongside (a retained
  * row, a source's position) must be visible when the message is.
  */
-export function mayRouteBeforeCommit(batch: ReadonlyArray<{ durable: boolean; qos: number; commitWith: readonly unknown[] }>): boolean {
+export function mayRouteBeforeCommit(batch: ReadonlyArray<{ durable: boolean; message: { qos: number }; commitWith: readonly unknown[] }>): boolean {
   let logged = false;
-  for (const { durable, qos, commitWith } of batch) {
+  for (const { durable, message, commitWith } of batch) {
     if (!durable) continue;
-    if (qos !== 1 || commitWith.length > 0) return false;
+    if (message.qos !== 1 || commitWith.length > 0) return false;
     logged = true;
   }
   return logged;

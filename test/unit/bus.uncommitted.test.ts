@@ -53,8 +53,8 @@ describe('Uncommitted', () => {
 });
 
 describe('mayRouteBeforeCommit', () => {
-  const qos1 = { durable: true, qos: 1, commitWith: [] };
-  const qos0 = { durable: false, qos: 0, commitWith: [] };
+  const qos1 = { durable: true, message: { qos: 1 }, commitWith: [] };
+  const qos0 = { durable: false, message: { qos: 0 }, commitWith: [] };
 
   it('routes a batch of QoS 1 messages (and QoS 0 ones among them) before the commit', () => {
     expect(mayRouteBeforeCommit([qos1])).toBe(true);
@@ -62,16 +62,16 @@ describe('mayRouteBeforeCommit', () => {
   });
 
   it('commits first when a QoS 2 message is in the batch: exactly once', () => {
-    expect(mayRouteBeforeCommit([qos1, { durable: true, qos: 2, commitWith: [] }])).toBe(false);
+    expect(mayRouteBeforeCommit([qos1, { durable: true, message: { qos: 2 }, commitWith: [] }])).toBe(false);
   });
 
   it('commits first when a write goes with a message (a retained row, a source position)', () => {
-    expect(mayRouteBeforeCommit([qos1, { durable: true, qos: 1, commitWith: [{}] }])).toBe(false);
-    expect(mayRouteBeforeCommit([{ durable: true, qos: 0, commitWith: [{}] }])).toBe(false);
+    expect(mayRouteBeforeCommit([qos1, { durable: true, message: { qos: 1 }, commitWith: [{}] }])).toBe(false);
+    expect(mayRouteBeforeCommit([{ durable: true, message: { qos: 0 }, commitWith: [{}] }])).toBe(false);
   });
 
   it('commits first a QoS 0 message logged on request (the publish API)', () => {
-    expect(mayRouteBeforeCommit([{ durable: true, qos: 0, commitWith: [] }])).toBe(false);
+    expect(mayRouteBeforeCommit([{ durable: true, message: { qos: 0 }, commitWith: [] }])).toBe(false);
   });
 
   it('has nothing to route early in a batch with nothing to log', () => {
