@@ -60,7 +60,7 @@ export interface TableStore<T> {
   getUserSharedBuffer?(key: string, defaultBuffer: ArrayBuffer): ArrayBuffer;
 }
 
-type StoreOf = { primaryStore: Pick<TableStore<unknown>, 'getStats' | 'getRange'> };
+type StoreOf = { primaryStore: Pick<TableStore<unknown>, 'getStats'> };
 
 /** LMDB entries of a table in O(1): rows, plus the entries deleted rows leave behind for a while. */
 export function entryCount(table: StoreOf): number {
