@@ -90,6 +90,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   const router = new Router(
     (subscriber, error) => log.error('could not deliver a message to', subscriber.clientId, error),
     nodeThreadId,
+    (handedBack) => void bus.publish(handedBack, false).catch((error) => log.warn('could not hand a shared subscription message back to its group', error)),
     () => counters.add('publishDropped'),
   );
   const overload = new Overload(counters, undefined, () => history?.full ?? false);
@@ -97,7 +98,7 @@ export async function startServices(config: BridgeConfig, counters: Counters): P
   if (history) setInterval(() => counters.set('historyPending', history.pending), HISTORY_PENDING_MS).unref();
   bus.listen(
     (message, position) => {
-      overload.routed(message.timestamp);
+      if (!message.regroup) overload.routed(message.timestamp); // a handed-back message keeps its old timestamp
       router.route(message, position);
     },
     (notice) => {

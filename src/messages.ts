@@ -31,6 +31,23 @@ export interface BusMessage {
   properties?: ForwardedProperties;
   /** Not a message: a shared-subscription join or leave, routed in bus order on every thread. */
   membership?: Membership;
+  /** A shared subscription's message handed back to its group: for one member of that group only. */
+  regroup?: Regroup;
+}
+
+/**
+ * A QoS 1/2 message its chosen group member did not take (it left first, or its session ended
+ * unacknowledged), travelling again to go to another member [MQTT-4.8.2]. `position` is the
+ * message's own place in the bus log, where a persistent session finds it again; `hops` counts
+ * hand-backs, which end (the message is dropped and counted) after MAX_REGROUP_HOPS (router.ts).
+ */
+export interface Regroup {
+  group: string;
+  filter: string;
+  position: number;
+  hops: number;
+  /** The thread that handed it back: the one that counts it if the group is gone. */
+  from: number;
 }
 
 /** User properties as mqtt-packet parses and generates them: repeated names hold an array. */
@@ -84,6 +101,8 @@ export function readBusMessage(stored: BusMessage): BusMessage {
   if (properties) message.properties = properties;
   const membership = stored.membership;
   if (membership) message.membership = { group: membership.group, filter: membership.filter, member: membership.member, thread: membership.thread, join: membership.join };
+  const regroup = stored.regroup;
+  if (regroup) message.regroup = { group: regroup.group, filter: regroup.filter, position: regroup.position, hops: regroup.hops, from: regroup.from };
   return message;
 }
 

@@ -1,14 +1,15 @@
 // Per-thread routing: the subscriptions of this thread's clients in one filter trie. Every message
 // on the bus, from any thread, is matched once here and offered to each matching client once.
 import type { Control } from './bus/bus.js';
-import type { BusMessage, QoS } from './messages.js';
-import { groupKey, SharedGroups } from './shared/groups.js';
+import type { BusMessage, QoS, Regroup } from './messages.js';
+import { groupKey, SharedGroups, type Member } from './shared/groups.js';
 import { FilterTrie } from './topics/trie.js';
 
 export interface Subscriber {
   readonly clientId: string;
   readonly connectionId: string;
-  offer(message: BusMessage, position: number, matching: Subscription[]): void;
+  /** `regrouped`: a group's message handed back to it (at its own, earlier, position): new to this member. */
+  offer(message: BusMessage, position: number, matching: Subscription[], regrouped?: boolean): void;
   /** Another connection took over this client id [MQTT-3.1.4-2]; a clean start also discards the stored session. */
   evict(cleanStart: boolean): void;
 }
@@ -34,6 +35,9 @@ export interface Subscription {
   sentRetained: Set<string> | null;
 }
 
+/** A message is handed back to its group at most this many times (each time a member left under it). */
+export const MAX_REGROUP_HOPS = 8;
+
 /** Identifies a message in a topic table row and on the bus alike. */
 export function messageKey(message: BusMessage): string {
   return `${message.timestamp}\u0000${message.clientId}\u0000${message.topic}`;
@@ -43,13 +47,14 @@ export class Router {
   /**
    * `onOfferFailed`: a client whose delivery threw; the message still reaches every other client.
    * `thread`: this thread's id, as shared-subscription memberships name it.
-   * `onSharedUnserved`: a message whose chosen group member left before its leave was routed, with
-   * no other member on its thread to take it.
+   * `handBack`: publishes on the bus a group's message that no member here could take (see `handBack`).
+   * `onSharedDropped`: a group's message that no member took: QoS 0, or no member left to hand it to.
    */
   constructor(
     private readonly onOfferFailed: (subscriber: Subscriber, error: unknown) => void = () => undefined,
-    private readonly thread = 0,
-    private readonly onSharedUnserved: (message: BusMessage) => void = () => undefined,
+    readonly thread = 0,
+    private readonly publishHandBack: (message: BusMessage) => void = () => undefined,
+    private readonly onSharedDropped: (message: BusMessage) => void = () => undefined,
   ) {}
 
   private readonly trie = new FilterTrie<Subscription>();
@@ -110,6 +115,7 @@ export class Router {
   route(message: BusMessage, position: number): void {
     this.lastPosition = position;
     if (message.membership) return this.shared.apply(message.membership);
+    if (message.regroup) return this.routeRegroup(message, message.regroup);
     if (this.shared.size > 0) this.routeShared(message, position);
     let first: Subscription | undefined;
     let grouped: Map<Subscriber, Subscription[]> | undefined;
@@ -130,9 +136,9 @@ export class Router {
     else if (first) this.offer(first.subscriber, message, position, [first]);
   }
 
-  private offer(subscriber: Subscriber, message: BusMessage, position: number, matching: Subscription[]): void {
+  private offer(subscriber: Subscriber, message: BusMessage, position: number, matching: Subscription[], regrouped = false): void {
     try {
-      subscriber.offer(message, position, matching);
+      subscriber.offer(message, position, matching, regrouped);
     } catch (error) {
       this.onOfferFailed(subscriber, error);
     }
@@ -140,13 +146,37 @@ export class Router {
 
   private routeShared(message: BusMessage, position: number): void {
     this.shared.choose(message.topic, (group, filter, member) => {
-      if (member.thread !== this.thread) return;
-      const members = this.localShared.get(groupKey(group, filter));
-      // The chosen member may have just left (its leave is still on the bus): another member here takes it.
-      const subscription = members?.get(member.id) ?? members?.values().next().value;
-      if (subscription) this.offer(subscription.subscriber, message, position, [subscription]);
-      else this.onSharedUnserved(message);
+      if (member.thread === this.thread) this.toMember(message, { group, filter, position, hops: 0, from: this.thread }, member, false);
     });
+  }
+
+  /** A handed-back message goes to the member of its group whose turn it is, on every thread alike. */
+  private routeRegroup(message: BusMessage, regroup: Regroup): void {
+    const member = this.shared.chooseIn(regroup.group, regroup.filter);
+    if (member) this.toMember(message, regroup, member, true);
+    else if (regroup.from === this.thread) this.onSharedDropped(message); // the group is gone: counted once
+  }
+
+  /** Offers to `member` if it is on this thread (or, if it just left, to another member here); hands back if none is. */
+  private toMember(message: BusMessage, regroup: Regroup, member: Member, regrouped: boolean): void {
+    if (member.thread !== this.thread) return;
+    const members = this.localShared.get(groupKey(regroup.group, regroup.filter));
+    // The chosen member may have just left (its leave is still on the bus): another member here takes it.
+    const subscription = members?.get(member.id) ?? members?.values().next().value;
+    if (subscription) this.offer(subscription.subscriber, message, regroup.position, [subscription], regrouped);
+    else this.handBack(message, regroup);
+  }
+
+  /**
+   * A group's QoS 1/2 message that its member did not take goes back on the bus, for another member
+   * of the group [MQTT-4.8.2]: the member left before its leave was routed, or its session ended
+   * with the message unacknowledged. Its leave is on the bus before it, so every thread chooses
+   * among the members that remain. QoS 0 is dropped, as is a message handed back too often.
+   */
+  handBack(message: BusMessage, regroup: Regroup): void {
+    if (message.qos === 0 || regroup.hops >= MAX_REGROUP_HOPS) return this.onSharedDropped(message);
+    const { membership: _notice, regroup: _previous, ...plain } = message;
+    this.publishHandBack({ ...plain, regroup: { ...regroup, hops: regroup.hops + 1, from: this.thread } });
   }
 
   control(notice: Control): void {

@@ -397,12 +397,16 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
     return known;
   }
 
-  offer(message: BusMessage, position: number, matching: Subscription[]): void {
-    if (this.closed || position <= this.floor) return;
-    this.lastOffered = position;
+  offer(message: BusMessage, position: number, matching: Subscription[], regrouped = false): void {
+    if (this.closed) return;
+    // A handed-back group message keeps its own (earlier) position: new to this member all the same.
+    if (!regrouped) {
+      if (position <= this.floor) return;
+      this.lastOffered = position;
+    }
     if (this.info.persistent) this.dirty();
     // A replay reads the log for the client's own subscriptions; a group's message is queued here.
-    const shared = matching[0]!.shared !== undefined;
+    const shared = matching[0]!.shared;
     if (this.mode === 'replaying' && !shared) {
       // The replay reads QoS 1/2 messages from the log; a QoS 0 one is not kept for a client this far behind.
       if (message.qos === 0) this.services.counters.add('publishDropped');
@@ -410,6 +414,7 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
     }
     const delivery = this.evaluate(message, position, matching, true);
     if (!delivery) return;
+    if (shared) delivery.shared = shared;
     if (!this.outbox.isFull() || (shared && delivery.qos > 0)) {
       this.outbox.push(delivery);
     } else if (delivery.qos === 0) {
@@ -609,6 +614,19 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
     this.info.persistent = seconds > 0;
   }
 
+  /**
+   * The session ends: its groups' QoS 1/2 messages it has not acknowledged go to other members of
+   * their groups [MQTT-4.8.2] (the leaves are on the bus already). A QoS 2 message it answered with
+   * PUBREC is its own: it has it.
+   */
+  private handBackShared(): void {
+    for (const delivery of this.outbox.unacknowledged()) {
+      if (!delivery.shared || delivery.released) continue;
+      const { group, filter } = delivery.shared;
+      this.services.router.handBack(delivery.message, { group, filter, position: delivery.position, hops: 0, from: this.services.router.thread });
+    }
+  }
+
   /** `graceful`: the client sent DISCONNECT, so its will is discarded. */
   close(graceful: boolean): void {
     if (this.closed) return;
@@ -625,9 +643,12 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
     this.outbox.close();
     if (this.info.persistent && !this.evictedByCleanStart) {
       void sessions.save(this.snapshot()).catch((error) => log.error('could not save session', this.clientId, error));
-    } else if (this.sessionPresent || this.startedPersistent) {
-      // Ended by a session expiry of 0 at DISCONNECT, or taken over by a clean start: what was saved goes.
-      void sessions.delete(this.clientId).catch(() => undefined);
+    } else {
+      if (this.sessionPresent || this.startedPersistent) {
+        // Ended by a session expiry of 0 at DISCONNECT, or taken over by a clean start: what was saved goes.
+        void sessions.delete(this.clientId).catch(() => undefined);
+      }
+      this.handBackShared();
     }
     const will = this.info.will;
     if (!will) return;

@@ -31,6 +31,8 @@ export interface Delivery {
   subscriptionIdentifiers?: number[];
   /** QoS 2: the client's PUBREC came, PUBREL went; waiting for PUBCOMP (sent again as PUBREL). */
   released?: boolean;
+  /** Chosen for this client by a shared subscription's group: handed back to it if the session ends first. */
+  shared?: { group: string; filter: string };
 }
 
 export interface OutboxOptions {

@@ -56,12 +56,20 @@ export class SharedGroups {
 
   /** For each group matching `topic`, the member whose turn it is; turns advance. */
   choose(topic: string, each: (group: string, filter: string, member: Member) => void): void {
-    this.trie.match(topic, (group) => {
-      const member = group.members[group.turn % group.members.length]!;
-      group.turn = (group.turn + 1) % 0x40000000;
-      each(group.name, group.filter, member);
-    });
+    this.trie.match(topic, (group) => each(group.name, group.filter, nextMember(group)));
   }
+
+  /** The member of one group whose turn it is (turns advance), or null when the group has no members left. */
+  chooseIn(name: string, filter: string): Member | null {
+    const group = this.groups.get(groupKey(name, filter));
+    return group ? nextMember(group) : null;
+  }
+}
+
+function nextMember(group: Group): Member {
+  const member = group.members[group.turn % group.members.length]!;
+  group.turn = (group.turn + 1) % 0x40000000;
+  return member;
 }
 
 /** Identifies a group: its name and filter (two groups of one name on different filters are distinct). */

@@ -124,6 +124,11 @@ export function mosquittoSub(args: string[]): { ready: Promise<void>; done: Prom
 export async function threadOf(client: MqttClient): Promise<number> {
   const topic = `${unique('thread-probe')}/p`;
   await client.publishAsync(topic, 'which thread', { qos: 1 });
+  return threadOfProbe(topic);
+}
+
+/** The worker thread that accepted the message just published on `topic` (its history row says). */
+export async function threadOfProbe(topic: string): Promise<number> {
   // History rows are written behind the message (within moments when the broker is idle).
   const row = await waitFor(async () => {
     const response = await fetch(`${httpBase()}/mqtt_history/?topic=${encodeURIComponent(topic)}`);

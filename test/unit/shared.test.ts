@@ -41,6 +41,20 @@ describe('SharedGroups', () => {
     groups.choose('a/b', () => expect.unreachable());
   });
 
+  it('chooses in one named group only, sharing its turns with choose(), and null once it has no members', () => {
+    const groups = new SharedGroups();
+    for (const m of [change('m1', 1, true), change('m2', 2, true), change('o1', 1, true, 'a/#', 'other')]) groups.apply(m);
+    const chosen: Array<string | undefined> = [groups.chooseIn('g', 'a/#')?.id];
+    groups.choose('a/x', (group, _f, member) => group === 'g' && chosen.push(member.id));
+    chosen.push(groups.chooseIn('g', 'a/#')?.id);
+    expect(chosen).toEqual(['m1', 'm2', 'm1']);
+    expect(groups.chooseIn('g', 'b/#')).toBeNull();
+    groups.apply(change('m1', 1, false));
+    groups.apply(change('m2', 2, false));
+    expect(groups.chooseIn('g', 'a/#')).toBeNull();
+    expect(groups.chooseIn('other', 'a/#')?.id).toBe('o1');
+  });
+
   it('does not match topics outside the filter, nor $ topics with a leading wildcard', () => {
     const groups = new SharedGroups();
     groups.apply(change('m1', 1, true, '#'));

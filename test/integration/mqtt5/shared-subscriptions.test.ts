@@ -1,6 +1,6 @@
 // $share/{group}/{filter}: each message to one member of the group, round robin across threads.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, connect, connectOnThread, publish, quietPeriod, record, subscribe, unique, waitFor } from '../../helpers/mqtt.js';
+import { closeAll, connect, connectOnThread, publish, quietPeriod, record, subscribe, threadOfProbe, unique, waitFor } from '../../helpers/mqtt.js';
 import { RawClient } from '../../helpers/raw.js';
 
 afterEach(closeAll);
@@ -44,6 +44,65 @@ describe('shared subscriptions', () => {
     for (let i = 4; i < 8; i++) await publish(publisher, `${prefix}/x`, String(i), { qos: 1 });
     await waitFor(() => ra1.length + ra2.length === 8, 'group a after the leave');
     expect(ra2.length).toBe(before);
+  });
+
+  /** A group member that reads its messages and never acknowledges them, and the thread serving it. */
+  async function silentMember(filter: string, qos: 1 | 2, fields: Record<string, unknown> = {}): Promise<{ raw: RawClient; thread: number }> {
+    const { client: raw } = await RawClient.open(5, fields);
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: filter, qos }] });
+    await raw.next('suback');
+    const probe = `${unique('thread-probe')}/p`;
+    raw.send({ cmd: 'publish', topic: probe, payload: 'which thread', qos: 1, messageId: 2 });
+    await raw.next('puback');
+    return { raw, thread: await threadOfProbe(probe) };
+  }
+
+  /** The payloads of the next `count` PUBLISH packets a raw client receives. */
+  async function take(raw: RawClient, count: number): Promise<number[]> {
+    const payloads: number[] = [];
+    for (let i = 0; i < count; i++) payloads.push(Number(((await raw.next('publish')) as { payload: Buffer }).payload.toString()));
+    return payloads;
+  }
+
+  const numbers = (count: number) => Array.from({ length: count }, (_, i) => i);
+
+  it.each([1, 2] as const)('QoS %i: a member whose session ends with messages unacknowledged hands them to a member on the other thread', async (qos) => {
+    const prefix = unique('shared');
+    const filter = `$share/g/${prefix}/#`;
+    const silent = await silentMember(filter, qos);
+    const other = await connectOnThread(1 - silent.thread, v5);
+    const received = record(other);
+    await subscribe(other, filter, { qos });
+    const publisher = await connect(v5);
+    for (let i = 0; i < 20; i++) await publish(publisher, `${prefix}/job`, String(i), { qos });
+    const kept = await take(silent.raw, 10); // its turns, never acknowledged
+    await waitFor(() => received.length === 10, 'the other member its turns');
+    silent.raw.close(); // session expiry 0: the session ends with the connection
+    await waitFor(() => received.length >= 20, "the silent member's ten, handed over");
+    await quietPeriod();
+    expect(received.map((m) => Number(m.payload.toString())).sort((a, b) => a - b)).toEqual(numbers(20)); // every message, once
+    expect(received.filter((m) => kept.includes(Number(m.payload.toString())))).toHaveLength(10);
+  });
+
+  it('a persistent member keeps its share while away; messages handed to it are sent again when it comes back', async () => {
+    const prefix = unique('shared');
+    const filter = `$share/g/${prefix}/#`;
+    const clientId = unique('keeper');
+    const leaver = await silentMember(filter, 1);
+    const keeper = await silentMember(filter, 1, { clientId, clean: false, properties: { sessionExpiryInterval: 300 } });
+    const publisher = await connect(v5);
+    for (let i = 0; i < 10; i++) await publish(publisher, `${prefix}/job`, String(i), { qos: 1 });
+    const [left, own] = [await take(leaver.raw, 5), await take(keeper.raw, 5)];
+    leaver.raw.close();
+    const handed = await take(keeper.raw, 5);
+    expect(handed.sort((a, b) => a - b)).toEqual(left.sort((a, b) => a - b));
+    keeper.raw.close(); // away with ten unacknowledged: its session keeps them
+    const back = await connect({ ...v5, clientId, clean: false, properties: { sessionExpiryInterval: 300 } });
+    const again = record(back);
+    await waitFor(() => again.length >= 10, 'the ten sent again');
+    await quietPeriod();
+    expect(again.map((m) => Number(m.payload.toString())).sort((a, b) => a - b)).toEqual([...own, ...handed].sort((a, b) => a - b));
+    expect(again.every((m) => m.packet.dup)).toBe(true);
   });
 
   it('sends no retained messages to a new shared subscription', async () => {
