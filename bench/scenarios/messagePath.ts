@@ -8,7 +8,7 @@ import { generate, type Packet } from 'mqtt-packet';
 import type { HarperInstance } from '../../src/cli/instance.js';
 import type { Mosquitto } from '../../src/cli/mosquitto.js';
 import { BenchClient } from '../client.js';
-import { median, round, rssMiB, settled, writtenBytes } from '../stats.js';
+import { cpuMs, median, round, rssMiB, settled, writtenBytes } from '../stats.js';
 import { connects, fanIn, fanOut, latencyAt, retained, type Broker } from './wire.js';
 
 type Scenario = (broker: Broker) => Promise<number>;
@@ -18,24 +18,38 @@ export interface MessagePathOptions {
   log: (message: string) => void;
 }
 
-async function compare(brokers: Broker[], rounds: number, name: string, scenario: Scenario, log: (message: string) => void) {
+/**
+ * Runs `scenario` on each broker, `rounds` times in alternating order; medians and ratios. With
+ * `items` (messages or deliveries per round), also the CPU the broker's process spent per item
+ * while the round ran (all its threads, from /proc), in µs.
+ */
+async function compare(brokers: Broker[], rounds: number, name: string, scenario: Scenario, log: (message: string) => void, items?: number) {
   const results: Record<string, number[]> = Object.fromEntries(brokers.map((b) => [b.name, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(brokers.map((b) => [b.name, []]));
   for (let round_ = 0; round_ < rounds; round_++) {
     const order = round_ % 2 ? [...brokers].reverse() : brokers;
     for (const broker of order) {
+      const pid = broker.pid?.();
+      const before = items && pid ? await cpuMs(pid) : NaN;
       const value = await scenario(broker);
+      if (items && pid) cpu[broker.name]!.push(round(((await cpuMs(pid)) - before) * 1000 / items, 1));
       await settled(broker.pid?.());
       results[broker.name]!.push(value);
       log(`${name} round ${round_ + 1} ${broker.name}: ${value}`);
     }
   }
   const medians = Object.fromEntries(Object.entries(results).map(([key, values]) => [key, median(values)]));
-  return {
+  const comparison: Record<string, unknown> = {
     values: results,
     medians,
     componentToHarper: round(medians.component! / medians.harper!, 2),
     componentToMosquitto: round(medians.component! / medians.mosquitto!, 2),
   };
+  if (items) {
+    const cpuMedians = Object.fromEntries(Object.entries(cpu).map(([key, values]) => [key, median(values)]));
+    comparison.cpuUsPerItem = { values: cpu, medians: cpuMedians, componentToHarper: round(cpuMedians.component! / cpuMedians.harper!, 2) };
+  }
+  return comparison;
 }
 
 /** Bytes under the root's database folder (the LMDB files). */
@@ -84,10 +98,10 @@ export async function messagePath(withHistory: HarperInstance, withoutHistory: H
   ];
   const perSecond = (scenario: (broker: Broker) => Promise<{ perSecond: number }>) => async (broker: Broker) => (await scenario(broker)).perSecond;
   const report: Record<string, unknown> = {};
-  report.qos0FanIn = await compare(brokers, rounds, 'QoS 0 fan-in', perSecond((b) => fanIn(b, 0, 40_000)), log);
-  report.qos1FanIn = await compare(brokers, rounds, 'QoS 1 fan-in', perSecond((b) => fanIn(b, 1, 20_000)), log);
-  report.fanOut50 = await compare(brokers, rounds, 'fan-out 1->50', perSecond((b) => fanOut(b, 2_000)), log);
-  report.retainedQos1 = await compare(brokers, rounds, 'retained QoS 1', perSecond((b) => retained(b, 10_000)), log);
+  report.qos0FanIn = await compare(brokers, rounds, 'QoS 0 fan-in', perSecond((b) => fanIn(b, 0, 40_000)), log, 40_000);
+  report.qos1FanIn = await compare(brokers, rounds, 'QoS 1 fan-in', perSecond((b) => fanIn(b, 1, 20_000)), log, 20_000);
+  report.fanOut50 = await compare(brokers, rounds, 'fan-out 1->50', perSecond((b) => fanOut(b, 2_000)), log, 2_000 * 50);
+  report.retainedQos1 = await compare(brokers, rounds, 'retained QoS 1', perSecond((b) => retained(b, 10_000)), log, 10_000);
   report.connects = await compare(brokers, rounds, 'connects', perSecond((b) => connects(b, 5)), log);
   report.p99At1000 = await compare(brokers, rounds, 'p99 at 1,000/s', async (b) => (await latencyAt(b, 1000, 10)).latencyMs.p99, log);
 
