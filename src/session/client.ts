@@ -623,7 +623,8 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
     for (const delivery of this.outbox.unacknowledged()) {
       if (!delivery.shared || delivery.released) continue;
       const { group, filter } = delivery.shared;
-      this.services.router.handBack(delivery.message, { group, filter, position: delivery.position, hops: 0, from: this.services.router.thread });
+      const hops = delivery.message.regroup?.hops ?? 0; // one handed to it already keeps its count
+      this.services.router.handBack(delivery.message, { group, filter, position: delivery.position, hops, from: this.services.router.thread });
     }
   }
 
