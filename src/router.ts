@@ -8,8 +8,8 @@ import { FilterTrie } from './topics/trie.js';
 export interface Subscriber {
   readonly clientId: string;
   readonly connectionId: string;
-  /** `regrouped`: a group's message handed back to it (at its own, earlier, position): new to this member. */
-  offer(message: BusMessage, position: number, matching: Subscription[], regrouped?: boolean): void;
+  /** A message with `regroup` set was handed back to its group and comes at its own, earlier, position. */
+  offer(message: BusMessage, position: number, matching: Subscription[]): void;
   /** Another connection took over this client id [MQTT-3.1.4-2]; a clean start also discards the stored session. */
   evict(cleanStart: boolean): void;
 }
@@ -38,6 +38,9 @@ export interface Subscription {
 /** A message is handed back to its group at most this many times (each time a member left under it). */
 export const MAX_REGROUP_HOPS = 8;
 
+/** Where a message goes back to: the thread handing it back is the router's own. */
+type HandBack = Omit<Regroup, 'from'>;
+
 /** Identifies a message in a topic table row and on the bus alike. */
 export function messageKey(message: BusMessage): string {
   return `${message.timestamp}\u0000${message.clientId}\u0000${message.topic}`;
@@ -52,7 +55,7 @@ export class Router {
    */
   constructor(
     private readonly onOfferFailed: (subscriber: Subscriber, error: unknown) => void = () => undefined,
-    readonly thread = 0,
+    private readonly thread = 0,
     private readonly publishHandBack: (message: BusMessage) => void = () => undefined,
     private readonly onSharedDropped: (message: BusMessage) => void = () => undefined,
   ) {}
@@ -136,9 +139,9 @@ export class Router {
     else if (first) this.offer(first.subscriber, message, position, [first]);
   }
 
-  private offer(subscriber: Subscriber, message: BusMessage, position: number, matching: Subscription[], regrouped = false): void {
+  private offer(subscriber: Subscriber, message: BusMessage, position: number, matching: Subscription[]): void {
     try {
-      subscriber.offer(message, position, matching, regrouped);
+      subscriber.offer(message, position, matching);
     } catch (error) {
       this.onOfferFailed(subscriber, error);
     }
@@ -146,24 +149,24 @@ export class Router {
 
   private routeShared(message: BusMessage, position: number): void {
     this.shared.choose(message.topic, (group, filter, member) => {
-      if (member.thread === this.thread) this.toMember(message, { group, filter, position, hops: 0, from: this.thread }, member, false);
+      if (member.thread === this.thread) this.toMember(message, { group, filter, position, hops: 0 }, member);
     });
   }
 
   /** A handed-back message goes to the member of its group whose turn it is, on every thread alike. */
   private routeRegroup(message: BusMessage, regroup: Regroup): void {
     const member = this.shared.chooseIn(regroup.group, regroup.filter);
-    if (member) this.toMember(message, regroup, member, true);
+    if (member) this.toMember(message, regroup, member);
     else if (regroup.from === this.thread) this.onSharedDropped(message); // the group is gone: counted once
   }
 
   /** Offers to `member` if it is on this thread (or, if it just left, to another member here); hands back if none is. */
-  private toMember(message: BusMessage, regroup: Regroup, member: Member, regrouped: boolean): void {
+  private toMember(message: BusMessage, regroup: HandBack, member: Member): void {
     if (member.thread !== this.thread) return;
     const members = this.localShared.get(groupKey(regroup.group, regroup.filter));
     // The chosen member may have just left (its leave is still on the bus): another member here takes it.
     const subscription = members?.get(member.id) ?? members?.values().next().value;
-    if (subscription) this.offer(subscription.subscriber, message, regroup.position, [subscription], regrouped);
+    if (subscription) this.offer(subscription.subscriber, message, regroup.position, [subscription]);
     else this.handBack(message, regroup);
   }
 
@@ -172,11 +175,12 @@ export class Router {
    * of the group [MQTT-4.8.2]: the member left before its leave was routed, or its session ended
    * with the message unacknowledged. Its leave is on the bus before it, so every thread chooses
    * among the members that remain. QoS 0 is dropped, as is a message handed back too often.
+   * `regroup.hops`: how often it was handed back before.
    */
-  handBack(message: BusMessage, regroup: Regroup): void {
+  handBack(message: BusMessage, regroup: HandBack): void {
     if (message.qos === 0 || regroup.hops >= MAX_REGROUP_HOPS) return this.onSharedDropped(message);
-    const { membership: _notice, regroup: _previous, ...plain } = message;
-    this.publishHandBack({ ...plain, regroup: { ...regroup, hops: regroup.hops + 1, from: this.thread } });
+    const { group, filter, position, hops } = regroup;
+    this.publishHandBack({ ...message, regroup: { group, filter, position, hops: hops + 1, from: this.thread } });
   }
 
   control(notice: Control): void {

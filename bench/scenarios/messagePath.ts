@@ -33,7 +33,7 @@ async function compare(brokers: Broker[], rounds: number, name: string, scenario
       const before = items && pid ? await cpuMs(pid) : NaN;
       const value = await scenario(broker);
       if (items && pid) cpu[broker.name]!.push(round(((await cpuMs(pid)) - before) * 1000 / items, 1));
-      await settled(broker.pid?.());
+      await settled(pid);
       results[broker.name]!.push(value);
       log(`${name} round ${round_ + 1} ${broker.name}: ${value}`);
     }

@@ -397,10 +397,10 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
     return known;
   }
 
-  offer(message: BusMessage, position: number, matching: Subscription[], regrouped = false): void {
+  offer(message: BusMessage, position: number, matching: Subscription[]): void {
     if (this.closed) return;
     // A handed-back group message keeps its own (earlier) position: new to this member all the same.
-    if (!regrouped) {
+    if (!message.regroup) {
       if (position <= this.floor) return;
       this.lastOffered = position;
     }
@@ -624,7 +624,7 @@ export class ClientSession implements Subscriber, SessionHandler, Describable {
       if (!delivery.shared || delivery.released) continue;
       const { group, filter } = delivery.shared;
       const hops = delivery.message.regroup?.hops ?? 0; // one handed to it already keeps its count
-      this.services.router.handBack(delivery.message, { group, filter, position: delivery.position, hops, from: this.services.router.thread });
+      this.services.router.handBack(delivery.message, { group, filter, position: delivery.position, hops });
     }
   }
 

@@ -90,8 +90,8 @@ describe('Router: shared subscription messages handed back to their group', () =
   class Member implements Subscriber {
     got: Array<{ payload: string; position: number; regrouped: boolean }> = [];
     constructor(readonly clientId: string, readonly connectionId = clientId) {}
-    offer(message: BusMessage, position: number, _matching: Subscription[], regrouped = false): void {
-      this.got.push({ payload: message.payload.toString(), position, regrouped });
+    offer(message: BusMessage, position: number, _matching: Subscription[]): void {
+      this.got.push({ payload: message.payload.toString(), position, regrouped: message.regroup !== undefined });
     }
     evict(): void {}
   }
@@ -149,7 +149,7 @@ describe('Router: shared subscription messages handed back to their group', () =
     for (const router of routers) router.route(message('a/x', 'qos1'), 11);
     bus.unshift(routers[0]!.membership(sa, false));
     deliver(); // the group is gone when the hand-back arrives
-    routers[1]!.handBack(message('a/x', 'tired'), { group: 'g', filter: 'a/#', position: 12, hops: MAX_REGROUP_HOPS, from: 2 });
+    routers[1]!.handBack(message('a/x', 'tired'), { group: 'g', filter: 'a/#', position: 12, hops: MAX_REGROUP_HOPS });
     expect(bus).toEqual([]);
     expect(dropped).toEqual(['1:qos0', '1:qos1', '2:tired']);
   });
